@@ -1,0 +1,47 @@
+"""Exceptions raised by mixcalphad.
+
+Every error a user can trigger with bad input is a subclass of :class:`MixcalphadError` and names
+the offending element, file, line or record, so that the command line can print it without a
+traceback.
+"""
+
+
+class MixcalphadError(Exception):
+    """Base class of every error mixcalphad raises on purpose."""
+
+
+class UnknownElementError(MixcalphadError, KeyError):
+    """An element symbol that the element table does not know."""
+
+    def __init__(self, symbol: str, known: "list[str] | None" = None):
+        self.symbol = symbol
+        hint = f" (known: {', '.join(known)})" if known else ""
+        super().__init__(f"unknown element {symbol!r}{hint}")
+
+    def __str__(self) -> str:  # KeyError would add quotes around the message
+        return self.args[0]
+
+
+class MissingPropertyError(MixcalphadError, ValueError):
+    """An element lacks a property that a calculation needs."""
+
+    def __init__(self, symbol: str, prop: str, needed_by: str = ""):
+        self.symbol, self.prop = symbol, prop
+        who = f" needed by {needed_by}" if needed_by else ""
+        super().__init__(f"element {symbol} has no value for {prop!r}{who}")
+
+
+class TDBError(MixcalphadError, ValueError):
+    """A TDB file that cannot be read or used (names the file and, where known, the reason)."""
+
+
+class StoreError(MixcalphadError):
+    """The observation store cannot be read or written (names the file)."""
+
+
+class StoreConflictError(StoreError):
+    """An insert would silently change a value already stored under the same key."""
+
+
+class DatasetError(MixcalphadError, ValueError):
+    """A data table or dataset record is malformed (names the file, row or column)."""
