@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import MixcalphadError
+from .errors import CompositionError, MixcalphadError
 
 
 def normalize_symbol(symbol: str) -> str:
@@ -21,7 +21,7 @@ def sorted_pair(a: str, b: str) -> tuple[str, str]:
     """The alphabetically sorted pair of two distinct element symbols, upper case."""
     a, b = normalize_symbol(a), normalize_symbol(b)
     if a == b:
-        raise MixcalphadError(f"a binary needs two different elements, got {a} twice")
+        raise CompositionError(f"a binary needs two different elements, got {a} twice")
     return (a, b) if a < b else (b, a)
 
 

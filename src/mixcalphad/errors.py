@@ -45,3 +45,11 @@ class StoreConflictError(StoreError):
 
 class DatasetError(MixcalphadError, ValueError):
     """A data table or dataset record is malformed (names the file, row or column)."""
+
+
+class OutputExistsError(MixcalphadError, FileExistsError):
+    """An output file exists and overwriting it was not asked for."""
+
+
+class CompositionError(MixcalphadError, ValueError):
+    """A mole fraction outside [0, 1], or a binary made of one element twice."""

@@ -1,0 +1,18 @@
+"""Shared fixtures: small observation tables and a store in a temporary folder."""
+import pandas as pd
+import pytest
+
+from mixcalphad.store import Store
+
+
+def make_observations(system="AL-CU", xs=(0.25, 0.5, 0.75), values=(-5000.0, -8000.0, -6000.0),
+                      kind="assessed", source="test.tdb", T=1873.0, sigma=float("nan"), collection="test"):
+    """Observation rows in the store's schema (J/mol of atoms, K)."""
+    return pd.DataFrame({"system": system, "x_B": list(xs), "T_K": T, "HM_MIX_J": list(values),
+                         "sigma_J": sigma, "kind": kind, "source": source,
+                         "reference": f"unit test {source}", "collection": collection})
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store(tmp_path / "store.json")
