@@ -6,9 +6,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .binaries import parse_system
-from .elements import supported_elements
+from .elements import MIEDEMA_COLUMNS, supported_elements
 from .metrics import error_table
-from .miedema import MIEDEMA_COLUMNS, miedema_for_observations
+from .miedema import miedema_for_observations
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .binaries import normalize_symbol, parse_system
-from .elements import element_property, element_table
+from .elements import MIEDEMA_COLUMNS, element_property, element_table
 from .errors import CompositionError
 
 P_TRANSITION = 14.2
@@ -45,9 +45,6 @@ Q_OVER_P = 9.4
 A_LIQUID = 0.73
 ALKALINE_EARTHS = ("CA", "SR", "BA")
 
-#: Element-table columns the model needs.
-MIEDEMA_COLUMNS = ("miedema_phi_V", "miedema_nws13", "miedema_V23_cm2", "miedema_RP", "miedema_a",
-                   "miedema_Htrans_J")
 #: Miedema classes of a binary: both transition metals, one of each, both non-transition.
 CLASSES = ("transition-transition", "mixed", "non-transition")
 

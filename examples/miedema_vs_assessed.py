@@ -1,0 +1,30 @@
+"""Compare Miedema's liquid model with the assessed ΔH_mix of one binary and plot both curves.
+
+Run: ``python examples/miedema_vs_assessed.py [A B]`` (default AL CU); writes ``miedema_vs_assessed.png``.
+"""
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from mixcalphad import build_dataset, miedema_hmix  # noqa: E402
+from mixcalphad.binaries import parse_system  # noqa: E402
+
+a, b = parse_system("-".join(sys.argv[1:3]) if len(sys.argv) > 2 else "AL-CU")
+obs = build_dataset(progress=False).observations
+obs = obs[obs["system"] == f"{a}-{b}"]
+x = np.linspace(0, 1, 101)
+fig, ax = plt.subplots(figsize=(5, 3.6))
+ax.plot(x, miedema_hmix(a, b, x) / 1000, label="Miedema (liquid)")
+for source, rows in obs.groupby("source"):
+    ax.plot(rows["x_B"], rows["HM_MIX_J"] / 1000, "o", label=f"{rows['kind'].iloc[0]}: {source[:40]}")
+ax.set_xlabel(f"x({b})")
+ax.set_ylabel("ΔH_mix (kJ/mol)")
+ax.set_title(f"{a}-{b} liquid")
+ax.legend(fontsize=7)
+fig.savefig("miedema_vs_assessed.png", dpi=120, bbox_inches="tight")
+print(obs[["x_B", "T_K", "HM_MIX_J", "source"]].to_string(index=False))
+print("wrote miedema_vs_assessed.png")
