@@ -73,7 +73,8 @@ def _build(args, store_path) -> dict:
         "files_read": len(build.files_read),
         "files_failed": [{"file": str(f), "reason": r} for f, r in build.files_failed],
         "skipped": [{"what": str(w), "reason": r} for w, r in build.skipped],
-        "duplicates": [list(map(str, d)) if isinstance(d, (tuple, list)) else str(d) for d in build.duplicates],
+        "duplicates": [{"system": d.system, "kept": d.kept.name, "dropped": d.dropped.name}
+                       for d in build.duplicates],
         "extra_systems_already_harvested": build.extra_skipped,
         "counts": build.counts(),
         "inserted": {name: rep.to_dict() for name, rep in reports.items()},

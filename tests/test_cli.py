@@ -1,0 +1,94 @@
+import json
+
+import pytest
+
+from mixcalphad.cli import main
+
+USER_TDB = """
+ELEMENT /-   ELECTRON_GAS 0 0 0 !
+ELEMENT VA VACUUM 0 0 0 !
+ELEMENT CU FCC_A1 63.546 5004.1 33.15 !
+ELEMENT NI FCC_A1 58.69 4787.0 29.796 !
+PHASE LIQUID % 1 1.0 !
+CONSTITUENT LIQUID :CU,NI: !
+PARAMETER G(LIQUID,CU;0) 298.15 0; 6000 N !
+PARAMETER G(LIQUID,NI;0) 298.15 0; 6000 N !
+PARAMETER L(LIQUID,CU,NI;0) 298.15 +12000; 6000 N !
+PARAMETER L(LIQUID,CU,NI;1) 298.15 -1000; 6000 N !
+"""
+
+
+def run_json(capsys, argv):
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_miedema_json(capsys):
+    out = run_json(capsys, ["miedema", "al", "ni", "--x", "0.5", "--json"])
+    assert out["unit"] == "J/mol" and out["class"] == "mixed"
+    assert out["HM_MIX_J"][0] == pytest.approx(-22700, abs=300)
+
+
+def test_miedema_grid(capsys):
+    out = run_json(capsys, ["miedema", "CU", "ZR", "--x", "0.1:0.9:0.2", "--json"])
+    assert out["x"] == pytest.approx([0.1, 0.3, 0.5, 0.7, 0.9])
+
+
+def test_elements_json(capsys):
+    out = run_json(capsys, ["elements", "cu", "W", "--json"])
+    assert [row["element"] for row in out] == ["CU", "W"]
+    assert out[0]["T_melt_K"] == pytest.approx(1357.77, abs=0.5)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["miedema", "AL", "QQ"], "unknown element 'QQ'"),
+    (["elements", "XX"], "unknown element 'XX'"),
+])
+def test_bad_input_is_one_line_error(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_bad_grid_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["miedema", "AL", "NI", "--x", "a:b"])
+    assert exc.value.code == 2
+    assert "cannot read compositions" in capsys.readouterr().err
+
+
+def test_data_build_and_summary_on_a_user_tdb(tmp_path, capsys):
+    tdb = tmp_path / "cuni.tdb"
+    tdb.write_text(USER_TDB)
+    store = tmp_path / "store.json"
+    built = run_json(capsys, ["data", "build", "--no-default", "--tdb", str(tdb), "--store", str(store), "--json"])
+    assert built["counts"]["user-tdbs"] == {"systems": 1, "points": 9}
+    assert built["counts"]["bizot2026"]["systems"] == 29
+    summary = run_json(capsys, ["data", "summary", "--store", str(store), "--json"])
+    assert summary["by_collection"]["user-tdbs"]["points"] == 9
+    assert summary["flags"] == {"immiscible": 8}
+    again = run_json(capsys, ["data", "build", "--no-default", "--tdb", str(tdb), "--store", str(store), "--json"])
+    assert again["inserted"]["observations"]["added"] == 0
+
+
+def test_data_build_reports_a_malformed_file_and_goes_on(tmp_path, capsys):
+    good, bad = tmp_path / "cuni.tdb", tmp_path / "broken.tdb"
+    good.write_text(USER_TDB)
+    bad.write_text("PHASE LIQUID % 1 1.0 !\nPARAMETER L(LIQUID,CU,NI;0) 298.15 +12000; 6000 N\nGARBAGE (((\n")
+    built = run_json(capsys, ["data", "build", "--no-default", "--tdb", str(tmp_path), "--store",
+                              str(tmp_path / "s.json"), "--json"])
+    assert built["counts"]["user-tdbs"]["systems"] == 1
+    assert [f["file"].endswith("broken.tdb") for f in built["files_failed"]] == [True]
+
+
+def test_data_build_on_empty_folder_is_an_error(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["data", "build", "--no-default", "--tdb", str(empty), "--store", str(tmp_path / "s.json")]) == 2
+    assert "empty" in capsys.readouterr().err
+    assert not (tmp_path / "s.json").exists()
+
+
+def test_summary_without_store(tmp_path, capsys):
+    assert main(["data", "summary", "--store", str(tmp_path / "none.json")]) == 2
+    assert "mixcalphad data build" in capsys.readouterr().err
