@@ -1,69 +1,17 @@
-"""The ``mixcalphad`` command: thin handlers over the library, imported lazily so ``--help`` is fast.
-
-Every command that reports numbers takes ``--json`` and then prints one JSON document on stdout;
-human-readable tables and progress go to stdout/stderr otherwise. Errors that come from bad input
-print one line ``error: …`` and exit with status 2.
-"""
+"""Handlers of ``run``, ``data build|summary``, ``elements`` and ``miedema``."""
 from __future__ import annotations
 
-import argparse
 import json
-import logging
 import sys
 from pathlib import Path
 
-import numpy as np
-
-log = logging.getLogger("mixcalphad")
-
-
-# ---------------------------------------------------------------------- helpers
-def _parse_grid(text: str) -> np.ndarray:
-    """``"0.5"``, ``"0.1,0.5,0.9"`` or ``"start:stop:step"`` (stop included) as mole fractions."""
-    try:
-        if ":" in text:
-            start, stop, step = (float(v) for v in text.split(":"))
-            if step <= 0:
-                raise ValueError
-            return np.round(np.arange(start, stop + step / 2, step), 10)
-        return np.array([float(v) for v in text.split(",")])
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"cannot read compositions from {text!r}: use 0.5, 0.1,0.5,0.9 or 0.1:0.9:0.1") from None
-
-
-def _print_json(payload) -> None:
-    json.dump(payload, sys.stdout, indent=2, default=_json_default)
-    sys.stdout.write("\n")
-
-
-def _json_default(value):
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
-
-
-def _print_table(frame, floatfmt: str = "{:.2f}") -> None:
-    import pandas as pd
-
-    with pd.option_context("display.max_rows", 500, "display.width", 160):
-        print(frame.to_string(index=False, float_format=lambda v: floatfmt.format(v)))
-
-
-def _store(args):
-    from .store import Store
-
-    return Store(args.store)
+from .common import add_json_option, add_store_option, open_store, parse_grid, print_json, print_table
 
 
 # ---------------------------------------------------------------------- data
 def _build(args, store_path) -> dict:
-    from .corpus import build_dataset, build_store
-    from .store import Store
+    from ..corpus import build_dataset, build_store
+    from ..store import Store
 
     build = build_dataset(args.tdb, default_corpus=not args.no_default, progress=None)
     store = Store(store_path)
@@ -102,19 +50,19 @@ def _print_build(result: dict) -> None:
 
 def cmd_data_build(args) -> int:
     result = _build(args, args.store)
-    _print_json(result) if args.json else _print_build(result)
+    print_json(result) if args.json else _print_build(result)
     return 0
 
 
 def cmd_data_summary(args) -> int:
-    store = _store(args)
+    store = open_store(args)
     if not store.path.exists():
-        from .errors import StoreError
+        from ..errors import StoreError
 
         raise StoreError(f"no store at {store.path}; build one with 'mixcalphad data build'")
     summary = store.summary()
     if args.json:
-        _print_json(summary)
+        print_json(summary)
         return 0
     print(f"store: {summary['store']} (schema {summary['schema_version']})")
     print(f"{summary['systems']} distinct systems, {summary['points']} points")
@@ -129,24 +77,24 @@ def cmd_data_summary(args) -> int:
 
 # ---------------------------------------------------------------------- elements, miedema
 def cmd_elements(args) -> int:
-    from .elements import element_table, get_element
+    from ..elements import element_table, get_element
 
     table = element_table()
     frame = (table if not args.symbols
              else table.loc[[get_element(s).name for s in args.symbols]])
     if args.json:
-        _print_json(json.loads(frame.reset_index().to_json(orient="records")))
+        print_json(json.loads(frame.reset_index().to_json(orient="records")))
         return 0
     columns = args.columns or ["symbol", "Z", "group", "period", "T_melt_K", "H_fus_J", "S_fus_J_K",
                                "Cp_liq_J_K", "ionization_energy_eV", "density_g_cm3", "miedema_phi_V",
                                "miedema_nws13", "miedema_V23_cm2", "transition_metal"]
-    _print_table(frame.reset_index()[["element", *columns]], "{:.4g}")
+    print_table(frame.reset_index()[["element", *columns]], "{:.4g}")
     return 0
 
 
 def cmd_miedema(args) -> int:
-    from .binaries import sorted_pair
-    from .miedema import miedema_class, miedema_hmix
+    from ..binaries import sorted_pair
+    from ..miedema import miedema_class, miedema_hmix
 
     options = {"volume_correction": args.volume_correction,
                "alkaline_earth_transition": args.alkaline_earth_transition,
@@ -156,7 +104,7 @@ def cmd_miedema(args) -> int:
     cls = miedema_class(a, b, alkaline_earth_transition=args.alkaline_earth_transition)
     label = args.b.upper()
     if args.json:
-        _print_json({"a": args.a.upper(), "b": label, "class": cls, "options": options,
+        print_json({"a": args.a.upper(), "b": label, "class": cls, "options": options,
                      "unit": "J/mol", "x": args.x, "HM_MIX_J": h})
         return 0
     print(f"Miedema liquid ΔH_mix of {args.a.upper()}-{label} ({cls}), J/mol of atoms")
@@ -167,10 +115,10 @@ def cmd_miedema(args) -> int:
 
 # ---------------------------------------------------------------------- run (the main job)
 def cmd_run(args) -> int:
-    from .corpus import build_dataset, build_store
-    from .evaluation import miedema_baseline
-    from .plot import parity_plot
-    from .store import Store
+    from ..corpus import build_dataset, build_store
+    from ..evaluation import miedema_baseline
+    from ..plot import parity_plot
+    from ..store import Store
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -186,7 +134,7 @@ def cmd_run(args) -> int:
     print("[3/3] report", file=sys.stderr)
     counts = build.counts()
     if args.json:
-        _print_json({"out": out, "store": store.path, "counts": counts, "miedema": report.to_dict(),
+        print_json({"out": out, "store": store.path, "counts": counts, "miedema": report.to_dict(),
                      "figures": {"miedema_parity": figure}})
         return 0
     print(f"dataset: {counts['systems_total']} distinct systems "
@@ -194,31 +142,18 @@ def cmd_run(args) -> int:
                       for k, v in counts.items() if isinstance(v, dict))
           + f", immiscible flags: {counts['immiscible_flags']}")
     print("\nMiedema vs assessed ΔH_mix (kJ/mol):")
-    _print_table(report.assessed)
+    print_table(report.assessed)
     print("\nMiedema vs AIMD (Bizot 2026, kJ/mol):")
-    _print_table(report.aimd)
+    print_table(report.aimd)
     print(f"\nfigure: {figure}\nstore:  {store.path}")
     return 0
 
 
-# ---------------------------------------------------------------------- parser
-def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
 
-    parser = argparse.ArgumentParser(prog="mixcalphad", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"mixcalphad {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    def with_store(p):
-        p.add_argument("--store", default=None,
-                       help="store file (default: $MIXCALPHAD_STORE or ~/.mixcalphad/store.json)")
-        return p
-
-    def with_json(p):
-        p.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
-        return p
-
+# ---------------------------------------------------------------------- registration
+def register(sub) -> None:
+    """Add this module's commands to the ``mixcalphad`` subparsers."""
+    with_store, with_json = add_store_option, add_json_option  # short names for the chains below
     run = with_json(sub.add_parser("run", help="the main job on the embedded default data"))
     run.add_argument("--out", default="mixcalphad-out", help="output folder (default: ./mixcalphad-out)")
     run.set_defaults(func=cmd_run)
@@ -241,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     miedema = with_json(sub.add_parser("miedema", help="Miedema's liquid ΔH_mix of a binary"))
     miedema.add_argument("a")
     miedema.add_argument("b")
-    miedema.add_argument("--x", type=_parse_grid, default=_parse_grid("0.1:0.9:0.1"),
+    miedema.add_argument("--x", type=parse_grid, default=parse_grid("0.1:0.9:0.1"),
                          help="mole fraction(s) of B: 0.5, 0.1,0.5 or 0.1:0.9:0.1 (default)")
     miedema.add_argument("--volume-correction", action="store_true", help="Miedema's volume correction")
     miedema.add_argument("--alkaline-earth-transition", action="store_true",
@@ -249,22 +184,3 @@ def build_parser() -> argparse.ArgumentParser:
     miedema.add_argument("--transformation", nargs="+", default=[], metavar="EL",
                          help="subtract H_trans of these elements (SI GE reproduces Takeuchi-Inoue)")
     miedema.set_defaults(func=cmd_miedema)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    from .errors import MixcalphadError
-
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
-                        format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return args.func(args)
-    except MixcalphadError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

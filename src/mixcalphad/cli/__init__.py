@@ -1,0 +1,43 @@
+"""The ``mixcalphad`` command: thin handlers over the library, imported lazily so ``--help`` is fast.
+
+Each command group lives in its own module with a ``register(subparsers)`` function. Every command
+that reports numbers takes ``--json`` and then prints one JSON document on stdout. Errors that come
+from bad input print one line ``error: …`` and exit with status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from . import data
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full ``mixcalphad`` argument parser."""
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(prog="mixcalphad", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"mixcalphad {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    data.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    from ..errors import MixcalphadError
+
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except MixcalphadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
