@@ -140,6 +140,21 @@ def element_property(symbols: str | Iterable[str], column: str, needed_by: str =
     return values
 
 
+def property_matrix(symbols: Iterable[str], columns: Iterable[str], needed_by: str = "") -> np.ndarray:
+    """Values of several numeric properties for several elements, shape (n_symbols, n_columns).
+
+    Raises the same errors as :func:`element_property`, naming the first element and column
+    without a value.
+    """
+    columns = _check_columns(columns)
+    keys = [_key(s) for s in symbols]
+    values = _table().loc[keys, columns].to_numpy(dtype=float)
+    rows, cols = np.nonzero(np.isnan(values))
+    if rows.size:
+        raise MissingPropertyError(keys[rows[0]], columns[cols[0]], needed_by)
+    return values
+
+
 def supported_elements(columns: Iterable[str] | None = None) -> list[str]:
     """Sorted upper-case symbols of the elements with values for all ``columns``.
 

@@ -28,14 +28,13 @@ All public functions return J/mol of atoms. Element parameters come from the pac
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
 from .binaries import normalize_symbol, parse_system
-from .elements import MIEDEMA_COLUMNS, element_property, element_table
+from .elements import MIEDEMA_COLUMNS, property_matrix
 from .errors import CompositionError
 
 P_TRANSITION = 14.2
@@ -49,75 +48,61 @@ ALKALINE_EARTHS = ("CA", "SR", "BA")
 CLASSES = ("transition-transition", "mixed", "non-transition")
 
 
-@dataclass(frozen=True)
-class MiedemaElement:
-    """Miedema parameters of one element: φ* (V), n_ws^{1/3}, V^{2/3} (cm²), R/P, a, H_trans (J/mol)."""
-
-    symbol: str
-    phi: float
-    nws13: float
-    v23: float
-    rp: float
-    a: float
-    h_trans: float
-    transition: bool
-
-    @classmethod
-    def of(cls, symbol: str, *, alkaline_earth_transition: bool = False) -> "MiedemaElement":
-        """Parameters of ``symbol`` from the element table (raises if any is missing)."""
-        symbol = normalize_symbol(symbol)
-        values = [float(element_property([symbol], c, needed_by="Miedema's model")[0])
-                  for c in MIEDEMA_COLUMNS]
-        transition = bool(element_table().loc[symbol, "transition_metal"])
-        if alkaline_earth_transition and symbol in ALKALINE_EARTHS:
-            transition = True
-        return cls(symbol, *values, transition=transition)
+def _parameters(symbols, alkaline_earth_transition: bool) -> dict[str, np.ndarray]:
+    """Miedema parameters of each symbol as arrays (φ*, n_ws^1/3, V^2/3, R/P, a, H_trans, transition)."""
+    values = property_matrix(symbols, (*MIEDEMA_COLUMNS, "transition_metal"), needed_by="Miedema's model")
+    phi, nws13, v23, rp, a, h_trans, transition = values.T
+    transition = transition.astype(bool)
+    if alkaline_earth_transition:
+        transition = transition | np.isin(symbols, ALKALINE_EARTHS)
+    return {"symbol": np.array(symbols), "phi": phi, "nws13": nws13, "v23": v23, "rp": rp, "a": a,
+            "h_trans": h_trans, "transition": transition}
 
 
 def miedema_class(a: str, b: str, *, alkaline_earth_transition: bool = False) -> str:
     """The Miedema class of a binary: one of :data:`CLASSES`."""
-    ea = MiedemaElement.of(a, alkaline_earth_transition=alkaline_earth_transition)
-    eb = MiedemaElement.of(b, alkaline_earth_transition=alkaline_earth_transition)
-    return CLASSES[2 - int(ea.transition) - int(eb.transition)]
+    transition = _parameters([a, b], alkaline_earth_transition)["transition"]
+    return CLASSES[2 - int(transition.sum())]
 
 
-def _surface_fractions(x_a, v_a, v_b):
-    return x_a * v_a / (x_a * v_a + (1.0 - x_a) * v_b)
+def miedema_pairs(a, b, x_b, *, volume_correction: bool = False, alkaline_earth_transition: bool = False,
+                  transformation: Iterable[str] = ()) -> np.ndarray:
+    """Miedema's liquid ΔH_mix (J/mol of atoms) for arrays of pairs: row i is ``a[i]``–``b[i]`` at ``x_b[i]``.
 
-
-def hmix_from_parameters(ea: MiedemaElement, eb: MiedemaElement, x_b, *, volume_correction: bool = False,
-                         transformation: Iterable[str] = ()) -> np.ndarray:
-    """Miedema's liquid ΔH_mix (J/mol of atoms) of A–B at mole fractions ``x_b`` of B.
-
-    Pure numpy; :func:`miedema_hmix` looks the parameters up by symbol.
+    The vectorized form of :func:`miedema_hmix` (same options), for many binaries at once.
     """
-    x_b = np.asarray(x_b, dtype=float)
+    a, b = np.atleast_1d(np.asarray(a, dtype=object)), np.atleast_1d(np.asarray(b, dtype=object))
+    x_b = np.broadcast_to(np.asarray(x_b, dtype=float), a.shape).astype(float)
+    if np.any(~np.isfinite(x_b)) or np.any((x_b < 0.0) | (x_b > 1.0)):
+        raise CompositionError(f"mole fractions must lie in [0, 1], got {x_b[(x_b < 0) | (x_b > 1) | ~np.isfinite(x_b)][:5]}")
+    symbols = np.array([normalize_symbol(s) for s in np.concatenate([a, b])])
+    unique, inverse = np.unique(symbols, return_inverse=True)
+    ia, ib = inverse[: a.size], inverse[a.size:]
+    if np.any(ia == ib):
+        raise CompositionError(f"a binary needs two different elements, got {unique[ia[ia == ib][0]]} twice")
+    par = _parameters(unique, alkaline_earth_transition)
+    pa = {k: v[ia] for k, v in par.items()}
+    pb = {k: v[ib] for k, v in par.items()}
+    n_transition = pa["transition"].astype(int) + pb["transition"].astype(int)
+    p = np.select([n_transition == 2, n_transition == 1], [P_TRANSITION, P_MIXED], P_NON_TRANSITION)
+    rp = np.where(n_transition == 1, pa["rp"] * pb["rp"], 0.0)
+    d_phi, d_n = pa["phi"] - pb["phi"], pa["nws13"] - pb["nws13"]
+    interface = 2.0 * p * (-d_phi**2 + Q_OVER_P * d_n**2 - A_LIQUID * rp) / (1.0 / pa["nws13"] + 1.0 / pb["nws13"])
     x_a = 1.0 - x_b
-    if ea.transition and eb.transition:
-        p, rp = P_TRANSITION, 0.0
-    elif ea.transition or eb.transition:
-        p, rp = P_MIXED, ea.rp * eb.rp
-    else:
-        p, rp = P_NON_TRANSITION, 0.0
-    d_phi, d_n = ea.phi - eb.phi, ea.nws13 - eb.nws13
-    interface = 2.0 * p * (-d_phi**2 + Q_OVER_P * d_n**2 - A_LIQUID * rp) / (1.0 / ea.nws13 + 1.0 / eb.nws13)
-    v_a = np.full_like(x_b, ea.v23)
-    v_b = np.full_like(x_b, eb.v23)
+    v_a, v_b = pa["v23"].copy(), pb["v23"].copy()
     if volume_correction:
         for _ in range(50):
-            cs_a = _surface_fractions(x_a, v_a, v_b)
-            new_a = ea.v23 * (1.0 + ea.a * (1.0 - cs_a) * d_phi)
-            new_b = eb.v23 * (1.0 - eb.a * cs_a * d_phi)
+            cs_a = x_a * v_a / (x_a * v_a + x_b * v_b)
+            new_a = pa["v23"] * (1.0 + pa["a"] * (1.0 - cs_a) * d_phi)
+            new_b = pb["v23"] * (1.0 - pb["a"] * cs_a * d_phi)
             converged = np.allclose(new_a, v_a, atol=1e-12) and np.allclose(new_b, v_b, atol=1e-12)
             v_a, v_b = new_a, new_b
             if converged:
                 break
-    with np.errstate(invalid="ignore", divide="ignore"):
-        h = x_a * x_b * v_a * v_b / (x_a * v_a + x_b * v_b) * interface
-    h = np.where((x_b == 0.0) | (x_b == 1.0), 0.0, h)
-    trans = {normalize_symbol(s) for s in transformation}
-    h = h - (x_a * ea.h_trans / 1000.0 if ea.symbol in trans else 0.0) \
-          - (x_b * eb.h_trans / 1000.0 if eb.symbol in trans else 0.0)
+    h = x_a * x_b * v_a * v_b / (x_a * v_a + x_b * v_b) * interface
+    trans = np.array(sorted({normalize_symbol(s) for s in transformation}), dtype=object)
+    h = h - x_a * np.where(np.isin(pa["symbol"], trans), pa["h_trans"] / 1000.0, 0.0) \
+          - x_b * np.where(np.isin(pb["symbol"], trans), pb["h_trans"] / 1000.0, 0.0)
     return 1000.0 * h
 
 
@@ -145,13 +130,11 @@ def miedema_hmix(a: str, b: str, x_b, *, volume_correction: bool = False,
     -22.7
     """
     x = np.asarray(x_b, dtype=float)
-    if np.any(~np.isfinite(x)) or np.any((x < 0.0) | (x > 1.0)):
-        raise CompositionError(f"mole fractions must lie in [0, 1], got {x_b!r}")
-    ea = MiedemaElement.of(a, alkaline_earth_transition=alkaline_earth_transition)
-    eb = MiedemaElement.of(b, alkaline_earth_transition=alkaline_earth_transition)
-    if ea.symbol == eb.symbol:
-        raise CompositionError(f"a binary needs two different elements, got {ea.symbol} twice")
-    return hmix_from_parameters(ea, eb, x, volume_correction=volume_correction, transformation=transformation)
+    flat = x.reshape(-1)
+    h = miedema_pairs(np.full(flat.shape, a, dtype=object), np.full(flat.shape, b, dtype=object), flat,
+                      volume_correction=volume_correction, alkaline_earth_transition=alkaline_earth_transition,
+                      transformation=transformation)
+    return h.reshape(x.shape)
 
 
 def miedema_for_observations(observations: pd.DataFrame, **options) -> pd.DataFrame:
@@ -162,17 +145,18 @@ def miedema_for_observations(observations: pd.DataFrame, **options) -> pd.DataFr
     observations : DataFrame
         With columns ``system`` (sorted pair ``"AL-CU"``) and ``x_B``.
     **options
-        Passed to :func:`miedema_hmix`.
+        Passed to :func:`miedema_pairs`.
 
     Returns
     -------
     DataFrame
         Indexed like ``observations``, columns ``miedema_J`` (J/mol of atoms) and ``miedema_class``.
     """
-    out = pd.DataFrame(index=observations.index, columns=["miedema_J", "miedema_class"])
+    pairs = [parse_system(s) for s in observations["system"]]
+    a = np.array([p[0] for p in pairs], dtype=object)
+    b = np.array([p[1] for p in pairs], dtype=object)
+    h = miedema_pairs(a, b, observations["x_B"].to_numpy(float), **options)
     ae = options.get("alkaline_earth_transition", False)
-    for system, rows in observations.groupby("system"):
-        a, b = parse_system(system)
-        out.loc[rows.index, "miedema_J"] = miedema_hmix(a, b, rows["x_B"].to_numpy(), **options)
-        out.loc[rows.index, "miedema_class"] = miedema_class(a, b, alkaline_earth_transition=ae)
-    return out.astype({"miedema_J": float})
+    classes = {s: miedema_class(*parse_system(s), alkaline_earth_transition=ae) for s in set(observations["system"])}
+    return pd.DataFrame({"miedema_J": h, "miedema_class": observations["system"].map(classes).to_numpy()},
+                        index=observations.index)
