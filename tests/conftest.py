@@ -13,6 +13,14 @@ def make_observations(system="AL-CU", xs=(0.25, 0.5, 0.75), values=(-5000.0, -80
                          "reference": f"unit test {source}", "collection": collection})
 
 
+@pytest.fixture(scope="session")
+def default_build():
+    """The default dataset (pycalphad TDBs + extra table + AIMD), built once per test session."""
+    from mixcalphad.corpus import build_dataset
+
+    return build_dataset(progress=False)
+
+
 @pytest.fixture
 def store(tmp_path):
     return Store(tmp_path / "store.json")

@@ -92,3 +92,52 @@ def test_data_build_on_empty_folder_is_an_error(tmp_path, capsys):
 def test_summary_without_store(tmp_path, capsys):
     assert main(["data", "summary", "--store", str(tmp_path / "none.json")]) == 2
     assert "mixcalphad data build" in capsys.readouterr().err
+
+
+def test_predict_with_the_shipped_model(capsys):
+    out = run_json(capsys, ["predict", "ni", "al", "--x", "0,0.5,1", "--json"])
+    assert out["unit"] == "J/mol" and out["a"] == "NI"
+    assert out["HM_MIX_J"][0] == 0 and out["HM_MIX_J"][2] == 0
+    assert out["HM_MIX_J"][1] < -20000 and out["sigma_J"][1] > 0
+    assert out["miedema_J"][1] == pytest.approx(-22700, abs=300)
+
+
+def test_predict_all_writes_every_binary(tmp_path, capsys):
+    import pandas as pd
+
+    out = tmp_path / "pred.csv"
+    summary = run_json(capsys, ["predict", "--all", "--elements", "AL", "CU", "NI", "W", "--out", str(out), "--json"])
+    table = pd.read_csv(out)
+    assert summary["binaries"] == 6 and table["system"].nunique() == 6
+    assert len(table) == 6 * 19 and (table["sigma_J"] >= 0).all()
+    assert main(["predict", "--all", "--elements", "AL", "CU", "--out", str(out)]) == 2  # exists, no --force
+    assert "--force" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["predict", "AL", "QQ"], "unknown element 'QQ'"),
+    (["predict", "AL"], "two elements"),
+    (["predict", "AL", "NI", "--x", "1.5"], "[0, 1]"),
+    (["predict", "AL", "NI", "--model", "/nonexistent/model.json.gz"], "no model file"),
+])
+def test_predict_bad_input(capsys, argv, message):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_train_and_evaluate_on_a_small_store(tmp_path, capsys):
+    from test_model import ELEMENTS, synthetic_observations
+
+    from mixcalphad.store import Store
+
+    store = tmp_path / "store.json"
+    Store(store).add_observations(synthetic_observations(ELEMENTS[:9], noise=300.0))
+    model = tmp_path / "model.json.gz"
+    trained = run_json(capsys, ["train", "--store", str(store), "--out", str(model), "--json"])
+    assert trained["n_systems"] == 36 and model.exists()
+    out = run_json(capsys, ["predict", "AL", "CU", "--x", "0.5", "--model", str(model), "--json"])
+    assert out["model"] == trained["version"]
+    result = run_json(capsys, ["evaluate", "--store", str(store), "--outer-folds", "3", "--jobs", "1",
+                               "--plot", str(tmp_path / "parity.png"), "--json"])
+    assert result["accuracy"][0]["group"] == "all" and result["accuracy"][0]["points"] == 36 * 9
+    assert (tmp_path / "parity.png").stat().st_size > 10000

@@ -25,11 +25,6 @@ def test_extra_table_has_109_binaries_with_provenance():
     assert extra["reference"].str.contains("independent files").all()
 
 
-@pytest.fixture(scope="module")
-def default_build():
-    return build_dataset(progress=False)
-
-
 def test_default_build_counts(default_build):
     counts = default_build.counts()
     assert counts["pycalphad-tdbs"]["systems"] >= 90

@@ -14,6 +14,8 @@ from .errors import OutputExistsError
 def atomic_path(path: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; on success rename it to ``path``.
 
+    The file gets the permissions of the file it replaces, or the usual ones for a new file.
+
     Nothing is left behind if the body raises. With ``overwrite=False`` an existing ``path`` raises
     :class:`OutputExistsError` before anything is written.
     """
@@ -25,6 +27,7 @@ def atomic_path(path: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -37,3 +40,9 @@ def write_text(path: str | Path, text: str, *, overwrite: bool = True) -> Path:
     with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -10,18 +10,22 @@ import argparse
 import logging
 import sys
 
-from . import data
+from . import data, model
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full ``mixcalphad`` argument parser."""
     from .. import __version__
 
-    parser = argparse.ArgumentParser(prog="mixcalphad", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="mixcalphad",
+        description="Enthalpy of mixing of binary liquids for Calphad: data, Miedema + ML predictions with σ, "
+                    "Redlich-Kister LIQUID parameters for pycalphad and ESPEI.")
     parser.add_argument("--version", action="version", version=f"mixcalphad {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
     sub = parser.add_subparsers(dest="command", required=True)
     data.register(sub)
+    model.register(sub)
     return parser
 
 

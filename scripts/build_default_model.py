@@ -1,0 +1,34 @@
+"""Train the default ΔH_mix model on the embedded default data and write it as package data.
+
+Writes ``src/mixcalphad/data/default_model.json.gz`` and its SHA-256 beside it. Deterministic:
+the same data, seed and LightGBM version give the same file. Run after any change of the default
+data or of the model: ``python scripts/build_default_model.py``.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+from mixcalphad.corpus import build_dataset
+from mixcalphad.io_utils import write_text
+from mixcalphad.model import DEFAULT_MODEL_FILE, HMixRegressor
+
+DATA = Path(__file__).resolve().parents[1] / "src" / "mixcalphad" / "data"
+
+
+def main() -> None:
+    start = time.perf_counter()
+    observations = build_dataset().observations
+    model = HMixRegressor(random_state=0).fit(observations)
+    path = model.save(DATA / DEFAULT_MODEL_FILE, overwrite=True)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    write_text(path.with_name(DEFAULT_MODEL_FILE + ".sha256"), f"{digest}  {DEFAULT_MODEL_FILE}\n")
+    info = model.describe()
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB, sha256 {digest[:12]}) in "
+          f"{time.perf_counter() - start:.0f} s: {info['n_systems']} systems, {info['n_points']} points, "
+          f"{len(info['features'])} features, inner RMSE {info['inner_rmse_J'] / 1000:.2f} kJ/mol")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""Handlers of ``train``, ``predict`` and ``evaluate``."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .common import add_json_option, parse_grid, print_json, print_table
+
+DEFAULT_GRID = "0.05:0.95:0.05"
+
+
+def observations_for(args):
+    """Observations of ``--store`` if given, else the embedded default dataset (built in memory)."""
+    if args.store:
+        from ..errors import StoreError
+        from ..store import Store
+
+        store = Store(args.store)
+        if not store.path.exists():
+            raise StoreError(f"no store at {store.path}; build one with 'mixcalphad data build --store {store.path}'")
+        return store.observations()
+    from ..corpus import build_dataset
+
+    print("building the default dataset (pycalphad TDBs + assessed table + AIMD)…", file=sys.stderr)
+    return build_dataset().observations
+
+
+def model_for(args):
+    """The model of ``--model`` if given, else the shipped default model."""
+    from ..model import HMixRegressor, load_default_model
+
+    return HMixRegressor.load(args.model) if args.model else load_default_model()
+
+
+def cmd_train(args) -> int:
+    from ..model import HMixRegressor
+
+    model = HMixRegressor(features=args.features, random_state=args.seed).fit(observations_for(args))
+    path = model.save(args.out, overwrite=args.force)
+    info = model.describe()
+    if args.json:
+        print_json({"model": str(path), **info})
+        return 0
+    print(f"trained on {info['n_systems']} systems / {info['n_points']} points; {len(info['features'])} features; "
+          f"inner grouped-CV RMSE {info['inner_rmse_J'] / 1000:.2f} kJ/mol")
+    print(f"model: {path}  (use it with: mixcalphad predict A B --model {path})")
+    return 0
+
+
+def _predict_all(args, model) -> int:
+    import itertools
+
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    from ..elements import supported_elements
+    from ..errors import MixcalphadError
+    from ..io_utils import atomic_path
+    from ..miedema import miedema_pairs
+
+    if not args.out:
+        raise MixcalphadError("predict --all needs --out predictions.csv")
+    elements = sorted({e.upper() for e in args.elements}) if args.elements else supported_elements()
+    pairs = list(itertools.combinations(elements, 2))
+    if not pairs:
+        raise MixcalphadError("predict --all needs at least two elements")
+    x = args.x
+    frames = []
+    chunk = 200
+    for start in tqdm(range(0, len(pairs), chunk), desc="predict", unit="chunk", disable=None):
+        part = pairs[start:start + chunk]
+        a = np.repeat([p[0] for p in part], len(x))
+        b = np.repeat([p[1] for p in part], len(x))
+        xs = np.tile(x, len(part))
+        mean, std = model.predict_pairs(a, b, xs, return_std=True)
+        frames.append(pd.DataFrame({"system": np.char.add(np.char.add(a, "-"), b), "x_B": xs, "HM_MIX_J": mean,
+                                    "sigma_J": std, "miedema_J": miedema_pairs(a, b, xs)}))
+    table = pd.concat(frames, ignore_index=True)
+    with atomic_path(args.out, overwrite=args.force) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.1f")
+    summary = {"out": str(args.out), "binaries": len(pairs), "points": len(table), "model": model.version_}
+    print_json(summary) if args.json else print(
+        f"wrote {len(pairs)} binaries × {len(x)} compositions to {args.out} (model {model.version_})")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from ..binaries import sorted_pair
+    from ..errors import MixcalphadError
+    from ..miedema import miedema_hmix
+
+    if args.x is None:
+        args.x = parse_grid(DEFAULT_GRID if args.all else "0.1:0.9:0.1")
+    model = model_for(args)
+    if args.all:
+        return _predict_all(args, model)
+    if not (args.a and args.b):
+        raise MixcalphadError("predict needs two elements (mixcalphad predict AL NI) or --all")
+    sorted_pair(args.a, args.b)
+    mean, std = model.predict(args.a, args.b, args.x, return_std=True)
+    miedema = miedema_hmix(args.a, args.b, args.x)
+    a, b = args.a.upper(), args.b.upper()
+    if args.json:
+        print_json({"a": a, "b": b, "unit": "J/mol", "model": model.version_, "x": args.x, "HM_MIX_J": mean,
+                    "sigma_J": std, "miedema_J": miedema})
+        return 0
+    import pandas as pd
+
+    print(f"ΔH_mix of liquid {a}-{b}, kJ/mol of atoms (model {model.version_}; σ: 1 standard deviation)")
+    print_table(pd.DataFrame({f"x_{b}": args.x, "ΔH_mix": mean / 1000, "σ": std / 1000, "Miedema": miedema / 1000}))
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from ..evaluation import nested_cross_validation
+    from ..model import HMixRegressor
+    from ..plot import parity_plot
+
+    result = nested_cross_validation(observations_for(args), HMixRegressor(features=args.features, random_state=args.seed),
+                                     outer_folds=args.outer_folds, n_jobs=args.jobs)
+    figure = None
+    if args.plot:
+        figure = parity_plot(result.points, "HM_MIX_kJ", "pred_kJ", args.plot, hue="miedema_class",
+                             highlight=result.points["kind"] == "aimd",
+                             title="held-out systems: Miedema + LightGBM vs observed")
+    if args.json:
+        print_json({**result.to_dict(), "figure": figure})
+        return 0
+    print(result.report())
+    if figure:
+        print(f"\nparity plot: {figure}")
+    return 0
+
+
+def register(sub) -> None:
+    """Add ``train``, ``predict`` and ``evaluate`` to the ``mixcalphad`` subparsers."""
+    def data_options(p):
+        p.add_argument("--store", default=None, help="train on this store (default: the embedded default data)")
+        p.add_argument("--features", default="full", choices=["full", "paper10"], help="candidate feature set")
+        p.add_argument("--seed", type=int, default=0, help="random_state")
+        return p
+
+    train = add_json_option(data_options(sub.add_parser("train", help="train the ΔH_mix regressor")))
+    train.add_argument("--out", default=str(Path.home() / ".mixcalphad" / "model.json.gz"),
+                       help="model file to write (default: ~/.mixcalphad/model.json.gz)")
+    train.add_argument("--force", action="store_true", help="overwrite an existing model file")
+    train.set_defaults(func=cmd_train)
+
+    predict = add_json_option(sub.add_parser("predict", help="ΔH_mix with σ of one binary, or of all (--all)"))
+    predict.add_argument("a", nargs="?")
+    predict.add_argument("b", nargs="?")
+    predict.add_argument("--x", type=parse_grid, default=None,
+                         help="mole fraction(s) of B: 0.5, 0.1,0.5 or 0.1:0.9:0.1 (default 0.1:0.9:0.1; "
+                              f"--all: {DEFAULT_GRID})")
+    predict.add_argument("--model", default=None, help="model file from 'mixcalphad train' (default: shipped model)")
+    predict.add_argument("--all", action="store_true", help="every binary of --elements (default: all supported)")
+    predict.add_argument("--elements", nargs="+", metavar="EL", help="element set for --all")
+    predict.add_argument("--out", help="CSV written by --all")
+    predict.add_argument("--force", action="store_true", help="overwrite --out")
+    predict.set_defaults(func=cmd_predict)
+
+    evaluate = add_json_option(data_options(sub.add_parser(
+        "evaluate", help="nested CV grouped by system: model vs Miedema, coverage, AIMD test")))
+    evaluate.add_argument("--outer-folds", type=int, default=12)
+    evaluate.add_argument("--jobs", type=int, default=2, help="outer folds fitted in parallel")
+    evaluate.add_argument("--plot", metavar="PNG", help="write a parity plot of the held-out points")
+    evaluate.set_defaults(func=cmd_evaluate)
+
