@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 
 from mixcalphad.cli import main
@@ -110,6 +111,7 @@ def test_predict_all_writes_every_binary(tmp_path, capsys):
     table = pd.read_csv(out)
     assert summary["binaries"] == 6 and table["system"].nunique() == 6
     assert len(table) == 6 * 19 and (table["sigma_J"] >= 0).all()
+    assert sorted(set(table["x_B"])) == pytest.approx(list(np.arange(1, 20) / 20))
     assert main(["predict", "--all", "--elements", "AL", "CU", "--out", str(out)]) == 2  # exists, no --force
     assert "--force" in capsys.readouterr().err
 

@@ -66,3 +66,49 @@ def parity_plot(points: pd.DataFrame, truth: str, prediction: str, path: str | P
         ax.set_title(title)
     ax.legend(fontsize=7, loc="upper left")
     return _save(fig, path)
+
+
+def hmix_curves(predictor, systems, observations: pd.DataFrame, path: str | Path, *, ncols: int = 3) -> Path:
+    """ΔH_mix(x) of several binaries: prediction ± 2σ band, Miedema, and the observations.
+
+    Parameters
+    ----------
+    predictor
+        An object with ``predict(a, b, x, return_std=True)`` in J/mol (e.g. :class:`HMixRegressor`).
+    systems : sequence of str
+        System names such as ``"AL-NI"``.
+    observations : DataFrame
+        Store observations (``system``, ``x_B``, ``HM_MIX_J``, ``kind``); drawn where present.
+    """
+    from .binaries import parse_system
+    from .miedema import miedema_hmix
+
+    plt = _pyplot()
+    systems = list(systems)
+    nrows = -(-len(systems) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.3 * ncols, 2.7 * nrows), squeeze=False)
+    x = np.linspace(0, 1, 101)
+    for ax, system in zip(axes.flat, systems):
+        a, b = parse_system(system)
+        mean, std = predictor.predict(a, b, x, return_std=True)
+        ax.fill_between(x, (mean - 2 * std) / 1000, (mean + 2 * std) / 1000, alpha=0.25, label="model ± 2σ")
+        ax.plot(x, mean / 1000, label="model")
+        ax.plot(x, miedema_hmix(a, b, x) / 1000, "--", color="grey", label="Miedema")
+        for kind, rows in observations[observations["system"] == f"{a}-{b}"].groupby("kind"):
+            ax.plot(rows["x_B"], rows["HM_MIX_J"] / 1000, "*" if kind == "aimd" else "o", ms=5, label=kind)
+        ax.axhline(0, color="black", lw=0.5)
+        ax.set_title(f"{a}-{b}", fontsize=9)
+        ax.set_xlabel(f"x({b})", fontsize=8)
+        ax.set_ylabel("ΔH_mix (kJ/mol)", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(systems):]:
+        ax.set_visible(False)
+    handles, labels = [], []
+    for ax in axes.flat:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            if label not in labels:
+                handles.append(h)
+                labels.append(label)
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, bbox_to_anchor=(0.5, -0.02))
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return _save(fig, path)

@@ -114,10 +114,15 @@ def cmd_miedema(args) -> int:
 
 
 # ---------------------------------------------------------------------- run (the main job)
+#: Binaries drawn in the main job's ΔH_mix figure: assessed, AIMD and data-free examples.
+SHOWCASE = ("AL-NI", "CU-ZR", "AL-CU", "FE-SI", "AL-IR", "OS-TI", "IR-ZR", "RE-W", "HF-OS")
+
+
 def cmd_run(args) -> int:
     from ..corpus import build_dataset, build_store
     from ..evaluation import miedema_baseline
-    from ..plot import parity_plot
+    from ..model import load_default_model
+    from ..plot import hmix_curves, parity_plot
     from ..store import Store
 
     out = Path(args.out)
@@ -126,16 +131,19 @@ def cmd_run(args) -> int:
     print(f"[1/3] building the ΔH_mix dataset in {store.path}", file=sys.stderr)
     build = build_dataset(progress=None)
     build_store(store, build)
-    print(f"[2/3] Miedema baseline against {len(build.observations)} observations", file=sys.stderr)
-    report = miedema_baseline(store.observations())
-    figure = parity_plot(report.points, "HM_MIX_kJ", "miedema_kJ", out / "miedema_parity.png",
-                         hue="miedema_class", highlight=report.points["kind"] == "aimd",
-                         title="Miedema liquid model vs assessed and AIMD ΔH_mix")
-    print("[3/3] report", file=sys.stderr)
+    observations = store.observations()
+    print(f"[2/3] Miedema baseline against {len(observations)} observations", file=sys.stderr)
+    report = miedema_baseline(observations)
+    figures = {"miedema_parity": parity_plot(
+        report.points, "HM_MIX_kJ", "miedema_kJ", out / "miedema_parity.png", hue="miedema_class",
+        highlight=report.points["kind"] == "aimd", title="Miedema liquid model vs assessed and AIMD ΔH_mix")}
+    print("[3/3] predictions of the default model", file=sys.stderr)
+    model = load_default_model()
+    figures["hmix_curves"] = hmix_curves(model, SHOWCASE, observations, out / "hmix_curves.png")
     counts = build.counts()
     if args.json:
         print_json({"out": out, "store": store.path, "counts": counts, "miedema": report.to_dict(),
-                     "figures": {"miedema_parity": figure}})
+                    "model": model.describe(), "figures": figures})
         return 0
     print(f"dataset: {counts['systems_total']} distinct systems "
           + ", ".join(f"{k}: {v['systems']} systems/{v['points']} points"
@@ -145,9 +153,15 @@ def cmd_run(args) -> int:
     print_table(report.assessed)
     print("\nMiedema vs AIMD (Bizot 2026, kJ/mol):")
     print_table(report.aimd)
-    print(f"\nfigure: {figure}\nstore:  {store.path}")
+    info = model.describe()
+    print(f"\ndefault model {info['version']}: Miedema + LightGBM residual on {info['n_systems']} systems, "
+          f"inner grouped-CV RMSE {info['inner_rmse_J'] / 1000:.2f} kJ/mol "
+          "(held-out accuracy: 'mixcalphad evaluate' or benchmarks/accuracy.py)")
+    print("\nfigures:")
+    for path in figures.values():
+        print(f"  {path}")
+    print(f"store: {store.path}")
     return 0
-
 
 
 # ---------------------------------------------------------------------- registration

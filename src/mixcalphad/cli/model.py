@@ -79,7 +79,7 @@ def _predict_all(args, model) -> int:
                                     "sigma_J": std, "miedema_J": miedema_pairs(a, b, xs)}))
     table = pd.concat(frames, ignore_index=True)
     with atomic_path(args.out, overwrite=args.force) as tmp:
-        table.to_csv(tmp, index=False, float_format="%.1f")
+        table.round({"x_B": 6, "HM_MIX_J": 1, "sigma_J": 1, "miedema_J": 1}).to_csv(tmp, index=False)
     summary = {"out": str(args.out), "binaries": len(pairs), "points": len(table), "model": model.version_}
     print_json(summary) if args.json else print(
         f"wrote {len(pairs)} binaries × {len(x)} compositions to {args.out} (model {model.version_})")
