@@ -20,6 +20,10 @@ _PUBLIC = {
     "element_table": "elements",
     "get_element": "elements",
     "supported_elements": "elements",
+    "BinaryFeaturizer": "features",
+    "HMixRegressor": "model",
+    "load_default_model": "model",
+    "nested_cross_validation": "evaluation",
 }
 
 __all__ = ["__version__", *_PUBLIC]
