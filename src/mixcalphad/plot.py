@@ -112,3 +112,22 @@ def hmix_curves(predictor, systems, observations: pd.DataFrame, path: str | Path
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, bbox_to_anchor=(0.5, -0.02))
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return _save(fig, path)
+
+
+def liquidus_plot(result, path: str | Path, *, title: str = "") -> Path:
+    """Liquidus temperature (K) against composition: x of the last element for a binary, the point
+    index along the path for a ternary (with its compositions as tick labels)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.2, 3.8))
+    if result.x.shape[1] == 1:
+        ax.plot(result.x[:, 0], result.T_K, "o-", ms=3)
+        ax.set_xlabel(f"x({result.elements[-1]})")
+    else:
+        ax.plot(np.arange(len(result.T_K)), result.T_K, "o-", ms=3)
+        ticks = np.unique(np.linspace(0, len(result.T_K) - 1, min(len(result.T_K), 6)).astype(int))
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([f"{result.x[i, 0]:.2f}\n{result.x[i, 1]:.2f}" for i in ticks], fontsize=7)
+        ax.set_xlabel(f"x({result.elements[1]}) / x({result.elements[2]})")
+    ax.set_ylabel("liquidus T (K)")
+    ax.set_title(title or "-".join(result.elements) + " liquidus")
+    return _save(fig, path)

@@ -10,7 +10,7 @@ import argparse
 import logging
 import sys
 
-from . import data, model
+from . import data, liquidus, model
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     data.register(sub)
     model.register(sub)
+    liquidus.register(sub)
     return parser
 
 

@@ -1,0 +1,195 @@
+"""Liquidus temperatures of binary and ternary alloys from any TDB, with pycalphad.
+
+The liquidus at a composition is the lowest temperature above which the alloy is entirely LIQUID
+(one or more liquid composition sets). It is bracketed on a coarse temperature grid by one
+vectorised :func:`pycalphad.equilibrium` call over all compositions, then refined by bisection with
+single-temperature calls; the pycalphad models are built once and reused.
+
+Example
+-------
+>>> result = liquidus("cumg.tdb", ["CU", "MG"], [0.1, 0.5, 0.9])      # doctest: +SKIP
+>>> result.to_dataframe()                                             # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .binaries import normalize_symbol
+from .errors import CompositionError, MixcalphadError, TDBError
+
+log = logging.getLogger(__name__)
+
+LIQUID = "LIQUID"
+
+
+@dataclass(frozen=True)
+class LiquidusResult:
+    """Liquidus temperatures along a list of compositions.
+
+    Attributes
+    ----------
+    elements : tuple of str
+        The components; compositions give the mole fractions of ``elements[1:]``.
+    x : ndarray, shape (n, len(elements) - 1)
+        Mole fractions of ``elements[1:]``.
+    T_K : ndarray, shape (n,)
+        Liquidus temperature (K); NaN where it lies outside the searched range (see ``note``).
+    primary : list of str
+        Phases in equilibrium with the liquid just below the liquidus ('+'-joined).
+    note : list of str
+        Empty, or why a temperature is missing.
+    """
+
+    elements: tuple
+    x: np.ndarray
+    T_K: np.ndarray
+    primary: list
+    note: list
+
+    def to_dataframe(self) -> pd.DataFrame:
+        data = {f"X_{el}": self.x[:, i] for i, el in enumerate(self.elements[1:])}
+        return pd.DataFrame({**data, "T_liquidus_K": self.T_K, "primary_phases": self.primary, "note": self.note})
+
+    def to_dict(self) -> dict:
+        return {"elements": list(self.elements), "unit": "K",
+                "points": json_safe(self.to_dataframe().to_dict("records"))}
+
+
+def json_safe(records: list[dict]) -> list[dict]:
+    """NaN to None in a list of flat dicts."""
+    return [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()} for r in records]
+
+
+def _load(db):
+    from pycalphad import Database
+
+    if isinstance(db, Database):
+        return db
+    path = Path(db)
+    if not path.exists():
+        raise TDBError(f"TDB file {path} does not exist")
+    try:
+        return Database(str(path))
+    except Exception as exc:  # pycalphad raises parser-specific errors of many kinds
+        raise TDBError(f"cannot read TDB file {path}: {' '.join(str(exc).split())}") from None
+
+
+class LiquidusCalculator:
+    """Liquidus temperatures of one system of a database, with pycalphad models built once.
+
+    Parameters
+    ----------
+    db : str, Path or pycalphad.Database
+        The thermodynamic database.
+    elements : sequence of str
+        Two or three elements.
+    phases : sequence of str, optional
+        Phases to consider (default: every phase of the database that these elements can form).
+    """
+
+    def __init__(self, db, elements: Sequence[str], phases: Sequence[str] | None = None):
+        from pycalphad.core.utils import filter_phases, instantiate_models, unpack_species
+
+        self.db = _load(db)
+        self.elements = tuple(normalize_symbol(e) for e in elements)
+        if len(self.elements) not in (2, 3) or len(set(self.elements)) != len(self.elements):
+            raise MixcalphadError(f"liquidus needs two or three different elements, got {list(elements)}")
+        missing = [e for e in self.elements if e not in self.db.elements]
+        if missing:
+            raise TDBError(f"the database has no element {', '.join(missing)} (it has {sorted(self.db.elements)})")
+        self.components = [*self.elements, "VA"] if "VA" in self.db.elements else list(self.elements)
+        available = filter_phases(self.db, unpack_species(self.db, self.components))
+        self.phases = sorted(available if phases is None else [p for p in phases if p in available])
+        if LIQUID not in self.phases:
+            raise TDBError(f"the database has no LIQUID phase for {'-'.join(self.elements)}")
+        self.models = instantiate_models(self.db, self.components, self.phases)
+
+    def _equilibrium(self, x: np.ndarray, T):
+        from pycalphad import equilibrium
+        from pycalphad import variables as v
+
+        conds = {v.T: T, v.P: 101325, v.N: 1}
+        for i, el in enumerate(self.elements[1:]):
+            conds[v.X(el)] = x[i]
+        return equilibrium(self.db, self.components, self.phases, conds, model=self.models)
+
+    def _liquid_fraction(self, eq) -> np.ndarray:
+        phase, amount = eq.Phase.values, eq.NP.values
+        return np.nansum(np.where(phase == LIQUID, amount, 0.0), axis=-1).squeeze(axis=(0, 1))
+
+    def _phases_at(self, x, T) -> str:
+        eq = self._equilibrium(x, T)
+        phase, amount = eq.Phase.values.reshape(-1), eq.NP.values.reshape(-1)
+        names = sorted({p for p, n in zip(phase, amount) if p and p != LIQUID and n > 1e-9})
+        return "+".join(names)
+
+    def compute(self, x, *, T_min: float = 300.0, T_max: float | None = None, step: float = 25.0,
+                tol: float = 0.1, progress: bool | None = None) -> LiquidusResult:
+        """Liquidus temperatures (K) at compositions ``x``.
+
+        Parameters
+        ----------
+        x : array_like
+            Mole fraction of the last element (binary: shape (n,)), or of the last two elements
+            (ternary: shape (n, 2)).
+        T_min, T_max : float
+            Search range in K (default T_max: highest SGTE melting point of the elements + 500 K).
+        step : float
+            Coarse grid step in K.
+        tol : float
+            Bisection tolerance in K.
+        """
+        x = np.atleast_2d(np.asarray(x, dtype=float))
+        n_free = len(self.elements) - 1
+        if x.shape[0] == 1 and x.shape[1] != n_free:
+            x = x.T
+        if x.shape[1] != n_free:
+            raise CompositionError(f"compositions for {'-'.join(self.elements)} need {n_free} mole fraction(s) "
+                                   f"per point, got shape {x.shape}")
+        if np.any(x < 0) or np.any(x.sum(axis=1) > 1) or not np.all(np.isfinite(x)):
+            raise CompositionError("mole fractions must be ≥ 0 and sum to at most 1")
+        if T_max is None:
+            from .elements import element_property
+
+            T_max = float(element_property(self.elements, "T_melt_K").max()) + 500.0
+        grid = np.arange(T_min, T_max + step / 2, step)
+        temps, primary, notes = np.full(len(x), np.nan), [""] * len(x), [""] * len(x)
+        for i, point in enumerate(tqdm(x, desc="liquidus", unit="composition",
+                                       disable=None if progress is None else not progress)):
+            liquid = self._liquid_fraction(self._equilibrium(point, grid)) >= 1 - 1e-8
+            if liquid.all():
+                notes[i] = f"fully liquid at T_min = {T_min} K"
+                continue
+            if not liquid[-1]:
+                notes[i] = f"not fully liquid at T_max = {T_max} K"
+                continue
+            lo = grid[np.nonzero(~liquid)[0][-1]]
+            hi = lo + step
+            primary[i] = self._phases_at(point, lo)
+            while hi - lo > tol:
+                mid = 0.5 * (lo + hi)
+                if self._liquid_fraction(self._equilibrium(point, mid)).item() >= 1 - 1e-8:
+                    hi = mid
+                else:
+                    lo = mid
+            temps[i] = 0.5 * (lo + hi)
+        return LiquidusResult(elements=self.elements, x=x, T_K=temps, primary=primary, note=notes)
+
+
+def liquidus(db, elements: Sequence[str], x, **options) -> LiquidusResult:
+    """Liquidus temperatures of a binary or ternary (see :meth:`LiquidusCalculator.compute`)."""
+    phases = options.pop("phases", None)
+    return LiquidusCalculator(db, elements, phases).compute(x, **options)
+
+
+def isopleth(start: Sequence[float], end: Sequence[float], n: int = 11) -> np.ndarray:
+    """``n`` compositions on the straight line from ``start`` to ``end`` (mole fractions of the last two elements)."""
+    start, end = np.asarray(start, dtype=float), np.asarray(end, dtype=float)
+    return start + np.linspace(0, 1, n)[:, None] * (end - start)
