@@ -24,6 +24,17 @@ _PUBLIC = {
     "HMixRegressor": "model",
     "load_default_model": "model",
     "nested_cross_validation": "evaluation",
+    "fit_redlich_kister": "redlich_kister",
+    "RKFit": "redlich_kister",
+    "fit_binary": "redlich_kister",
+    "fit_binaries": "redlich_kister",
+    "to_database": "tdb",
+    "write_tdb": "tdb",
+    "merge_into_tdb": "tdb",
+    "read_provenance": "tdb",
+    "write_espei_datasets": "espei_io",
+    "export_espei": "espei_io",
+    "liquidus": "liquidus",
 }
 
 __all__ = ["__version__", *_PUBLIC]

@@ -10,7 +10,7 @@ import argparse
 import logging
 import sys
 
-from . import data, liquidus, model
+from . import calphad, data, liquidus, model
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.register(sub)
     model.register(sub)
     liquidus.register(sub)
+    calphad.register(sub)
     return parser
 
 

@@ -1,0 +1,47 @@
+"""Write a LIQUID TDB for Al–Cu–Ni from the default model, then fill pycalphad's cumg.tdb with Ag.
+
+Run: ``python examples/tdb_write_and_fill.py [OUTDIR]`` (default ``./tdb-example``). Writes
+``alcuni-liquid.tdb``, ``cumg-ag.tdb`` and ``cumg-ag-report.csv`` there (replacing earlier copies),
+prints each file's provenance, a Cu–Ni liquidus point computed by pycalphad from the first file
+and the liquid ΔH_mix of equimolar Cu–Mg–Ag from the second.
+"""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pycalphad
+from pycalphad import Database, calculate, equilibrium
+from pycalphad import variables as v
+
+from mixcalphad.redlich_kister import fit_binaries, load_default_predictor
+from mixcalphad.tdb import fill_plan, merge_into_tdb, read_provenance, write_tdb
+
+out = Path(sys.argv[1] if len(sys.argv) > 1 else "tdb-example")
+model = load_default_predictor()
+
+# 1. a self-contained TDB: SGTE unaries + predicted LIQUID interactions (VV#### FUNCTIONs)
+fits = fit_binaries(["AL", "CU", "NI"], predictor=model, progress=False)
+path = write_tdb(fits, out / "alcuni-liquid.tdb", force=True)
+print(read_provenance(path).to_dataframe().to_string(index=False))
+db = Database(str(path))
+# the solids are SGTE unaries only (an ideal FCC_A1 here): the liquidus reflects the liquid alone
+temps = np.arange(1300.0, 2301.0, 20.0)
+eq = equilibrium(db, ["CU", "NI"], ["LIQUID", "FCC_A1"], {v.X("NI"): 0.5, v.T: temps, v.P: 101325, v.N: 1})
+phases = [set(p for p in np.asarray(eq.Phase)[0, 0, i, 0].ravel() if p) for i in range(len(temps))]
+liquid = [p == {"LIQUID"} for p in phases]
+if any(liquid):
+    print(f"Cu-50Ni: fully liquid from {temps[liquid.index(True)]:.0f} K (20 K steps) in {path.name}")
+else:
+    print(f"Cu-50Ni: not fully liquid below {temps[-1]:.0f} K in {path.name}")
+
+# 2. fill a published assessment: Cu–Mg stays as assessed, Ag–Cu and Ag–Mg are added
+cumg = Path(pycalphad.__file__).parent / "tests" / "databases" / "cumg.tdb"
+plan = fill_plan(cumg, ["AG"])
+report = merge_into_tdb(cumg, fit_binaries(plan.to_add, predictor=model, progress=False),
+                        out / "cumg-ag.tdb", elements=["AG"], force=True)
+report.to_csv(out / "cumg-ag-report.csv", force=True)
+print(report.to_dataframe()[["system", "status", "origin", "sigma_J", "order", "rms_J"]].to_string(index=False))
+filled = Database(str(report.out_path))
+hm = calculate(filled, ["AG", "CU", "MG"], "LIQUID", T=1500.0, P=101325, N=1, output="HM_MIX",
+               points=np.full((1, 3), 1 / 3))
+print(f"equimolar Cu-Mg-Ag liquid: HM_MIX = {float(np.asarray(hm.HM_MIX).ravel()[0]):.0f} J/mol")

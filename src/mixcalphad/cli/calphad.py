@@ -1,0 +1,281 @@
+"""Handlers of ``fit``, ``write-tdb``, ``fill`` and ``espei-datasets``: Calphad output of the fits.
+
+Every command fits binaries with :func:`mixcalphad.redlich_kister.fit_binary`: observations from
+the store (assessed, AIMD, user…; ``--store``, default ``$MIXCALPHAD_STORE`` or
+``~/.mixcalphad/store.json`` when that file exists; ``--no-store`` to ignore it) combined by weight
+with the default model's predictions (``--no-model`` for observations only).
+"""
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from .common import add_json_option, add_store_option, print_json, print_table
+
+logger = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------------- shared pieces
+def _observations(args):
+    """The store's observations, or None (no store, or ``--no-store``)."""
+    if getattr(args, "no_store", False):
+        return None
+    from ..errors import StoreError
+    from ..store import Store, default_store_path
+
+    path = Path(args.store) if args.store else default_store_path()
+    if not path.exists():
+        if args.store:
+            raise StoreError(f"no store at {path}; build one with 'mixcalphad data build'")
+        logger.info("no store at %s: predictions only", path)
+        return None
+    return Store(path).observations()
+
+
+def _predictor(args):
+    if getattr(args, "no_model", False):
+        return None
+    from .. import redlich_kister
+
+    return redlich_kister.load_default_predictor()
+
+
+def _temperature_model(args):
+    from ..redlich_kister import ENTHALPY_ONLY, kaptay
+
+    if args.temperature_model == "kaptay":
+        return kaptay(args.tau) if args.tau is not None else kaptay()
+    if args.tau is not None:
+        from ..errors import MixcalphadError
+
+        raise MixcalphadError("--tau applies only with --temperature-model kaptay")
+    return ENTHALPY_ONLY
+
+
+def _elements(args) -> list[str]:
+    from ..elements import get_element, supported_elements
+
+    if getattr(args, "all", False):
+        if args.elements:
+            from ..errors import MixcalphadError
+
+            raise MixcalphadError("give --elements or --all, not both")
+        return supported_elements()
+    if not args.elements or len(set(e.upper() for e in args.elements)) < 2:
+        from ..errors import MixcalphadError
+
+        raise MixcalphadError("give at least two elements with --elements (or --all)")
+    return sorted({get_element(e).name for e in args.elements})
+
+
+def _fit_options(args) -> dict:
+    return {"max_order": args.max_order, "criterion": args.criterion}
+
+
+def _check_outputs(*paths, force: bool) -> None:
+    from ..errors import OutputExistsError
+
+    for path in paths:
+        if path is not None and Path(path).exists() and not force:
+            raise OutputExistsError(f"{path} exists; pass --force to replace it")
+
+
+def _source_note(args, observations) -> list[str]:
+    notes = [f"command: mixcalphad {_command_line(args)}"]
+    if observations is not None:
+        notes.append(f"observations: store {args.store or 'default'} ({len(observations)} rows)")
+    return notes
+
+
+def _command_line(args) -> str:
+    parts = [args.command]
+    for name in ("user_tdb",):
+        if getattr(args, name, None):
+            parts.append(str(getattr(args, name)))
+    if getattr(args, "all", False):
+        parts.append("--all")
+    if getattr(args, "elements", None):
+        parts += ["--elements", *[e.upper() for e in args.elements]]
+    for flag in ("no_model", "no_store"):
+        if getattr(args, flag, False):
+            parts.append("--" + flag.replace("_", "-"))
+    if getattr(args, "temperature_model", "enthalpy") != "enthalpy":
+        parts += ["--temperature-model", args.temperature_model]
+    return " ".join(parts)
+
+
+def _stderr(message: str, args) -> None:
+    if not getattr(args, "json", False):
+        print(message, file=sys.stderr)
+
+
+# ---------------------------------------------------------------------- fit
+def cmd_fit(args) -> int:
+    from ..binaries import system_name
+    from ..elements import get_element
+    from ..redlich_kister import fit_binary
+
+    a, b = get_element(args.a).name, get_element(args.b).name
+    fit = fit_binary(a, b, predictor=_predictor(args), observations=_observations(args), **_fit_options(args))
+    if args.json:
+        print_json(fit.to_dict())
+        return 0
+    import numpy as np
+    import pandas as pd
+
+    err = np.sqrt(np.maximum(np.diag(np.asarray(fit.fit.covariance, dtype=float)), 0.0))
+    print(f"{system_name(a, b)}: G_ex = x_A x_B sum L_n (x_A - x_B)^n for the sorted pair, J/mol of atoms")
+    print(f"origin: {fit.origin}   sigma: {fit.sigma_J:.0f} J/mol   order: {fit.fit.order} "
+          f"({fit.fit.criterion})   points: {fit.fit.n_points} ({fit.n_observed} observed, "
+          f"{fit.n_predicted} predicted)   rms residual: {fit.fit.rms_J:.1f} J/mol")
+    print_table(pd.DataFrame({"term": [f"L{n}" for n in range(fit.fit.order + 1)],
+                              "value_J": fit.fit.coefficients, "stderr_J": err}), "{:.1f}")
+    x = np.round(np.arange(0.1, 0.91, 0.1), 2)
+    print(f"\nDH_mix (J/mol) at x_{fit.pair[1]}: " + "  ".join(f"{xi:.1f}:{h:.0f}" for xi, h in zip(x, fit.evaluate(x))))
+    print("sources: " + "; ".join(fit.sources))
+    return 0
+
+
+# ---------------------------------------------------------------------- write-tdb
+def cmd_write_tdb(args) -> int:
+    from ..redlich_kister import fit_binaries
+    from ..tdb import Provenance, solids_description, write_tdb
+
+    elements = _elements(args)
+    _check_outputs(args.output, force=args.force)
+    temperature_model = _temperature_model(args)
+    observations, predictor = _observations(args), _predictor(args)
+    n = len(elements) * (len(elements) - 1) // 2
+    _stderr(f"[1/2] fitting {n} binaries of {len(elements)} elements", args)
+    fits = fit_binaries(elements, predictor=predictor, observations=observations, **_fit_options(args))
+    _stderr(f"[2/2] writing and re-reading {args.output}", args)
+    provenance = Provenance.from_fits(fits, temperature_model=temperature_model,
+                                      notes=(*_source_note(args, observations), solids_description(args.solids)))
+    path = write_tdb(fits, args.output, force=args.force, provenance=provenance,
+                     temperature_model=temperature_model, solids=args.solids)
+    origins: dict[str, int] = {}
+    for fit in fits.values():
+        origins[fit.origin] = origins.get(fit.origin, 0) + 1
+    if args.json:
+        print_json({"out": path, "elements": elements, "binaries": len(fits), "origins": origins,
+                    "provenance": provenance.to_dict()})
+        return 0
+    print(f"wrote {path}: {len(fits)} binaries of {', '.join(elements)}")
+    print("origins: " + ", ".join(f"{k} {v}" for k, v in sorted(origins.items())))
+    print(f"model: {provenance.model}; temperature model: {provenance.temperature_model}")
+    return 0
+
+
+# ---------------------------------------------------------------------- fill
+def cmd_fill(args) -> int:
+    from ..redlich_kister import fit_binaries
+    from ..tdb import fill_plan, merge_into_tdb
+
+    _check_outputs(args.output, args.report, force=args.force)
+    temperature_model = _temperature_model(args)
+    plan = fill_plan(args.user_tdb, args.elements or ())
+    fits = {}
+    if plan.to_add:
+        observations, predictor = _observations(args), _predictor(args)
+        _stderr(f"[1/2] fitting {len(plan.to_add)} binaries missing from {args.user_tdb}", args)
+        fits = fit_binaries(plan.to_add, predictor=predictor, observations=observations, **_fit_options(args))
+        notes = _source_note(args, observations)
+    else:
+        notes = _source_note(args, None)
+    _stderr(f"[2/2] writing and re-reading {args.output}", args)
+    report = merge_into_tdb(args.user_tdb, fits, args.output, elements=args.elements or (), force=args.force,
+                            temperature_model=temperature_model, notes=notes)
+    if args.report:
+        report.to_csv(args.report, force=args.force)
+    if args.json:
+        print_json({**report.to_dict(), "report": args.report})
+        return 0
+    print(f"wrote {report.out_path}: {len(report.added)} binaries added to {report.user_path}"
+          + (f", new elements {' '.join(report.new_elements)}" if report.new_elements else ""))
+    table = report.to_dataframe()
+    if len(table):
+        print_table(table[["system", "status", "origin", "sigma_J", "order", "rms_J", "reason"]].fillna(""), "{:.1f}")
+    if args.report:
+        print(f"report: {args.report}")
+    return 0
+
+
+# ---------------------------------------------------------------------- espei-datasets
+def cmd_espei_datasets(args) -> int:
+    from ..espei_io import GENERATE_YAML, MCMC_YAML, export_espei
+    from ..redlich_kister import fit_binaries
+
+    elements = _elements(args)
+    temperature_model = _temperature_model(args)
+    observations, predictor = _observations(args), _predictor(args)
+    fits = fit_binaries(elements, predictor=predictor, observations=observations, **_fit_options(args))
+    export = export_espei(fits, args.output, force=args.force, tdb=not args.no_tdb,
+                          temperature_model=temperature_model, iterations=args.iterations,
+                          notes=_source_note(args, observations))
+    if args.json:
+        print_json(export.to_dict())
+        return 0
+    print(f"wrote {len(export.datasets)} HM_MIX datasets for {len(fits)} binaries to {export.folder}")
+    print(f"run: cd {export.folder} && espei --check-datasets datasets && espei --input {GENERATE_YAML}")
+    if export.mcmc_yaml is not None:
+        print(f"MCMC from our TDB ({len(export.symbols)} VV symbols): cd {export.folder} && espei --input {MCMC_YAML}")
+    return 0
+
+
+# ---------------------------------------------------------------------- registration
+def _fit_arguments(parser, *, with_temperature: bool = True):
+    add_store_option(parser)
+    parser.add_argument("--no-store", action="store_true", help="ignore the store: predictions only")
+    parser.add_argument("--no-model", action="store_true",
+                        help="observations only (no predictions): binaries without data fail")
+    parser.add_argument("--max-order", type=int, default=3, help="highest Redlich-Kister order (default 3)")
+    parser.add_argument("--criterion", choices=("aicc", "bic", "fixed"), default="aicc",
+                        help="how the order is chosen (default aicc)")
+    if with_temperature:
+        parser.add_argument("--temperature-model", choices=("enthalpy", "kaptay"), default="enthalpy",
+                            help="L_n = a_n (default) or Kaptay's a_n (1 - T/tau)")
+        parser.add_argument("--tau", type=float, default=None, metavar="K",
+                            help="tau of the kaptay model in K (default 3000)")
+    return add_json_option(parser)
+
+
+def _element_arguments(parser):
+    parser.add_argument("--elements", nargs="+", default=[], metavar="EL", help="elements (every binary among them)")
+    parser.add_argument("--all", action="store_true", help="every element of mixcalphad's supported set")
+
+
+def register(sub) -> None:
+    """Add ``fit``, ``write-tdb``, ``fill`` and ``espei-datasets`` to the ``mixcalphad`` subparsers."""
+    fit = _fit_arguments(sub.add_parser("fit", help="Redlich-Kister fit of one binary liquid"),
+                         with_temperature=False)
+    fit.add_argument("a")
+    fit.add_argument("b")
+    fit.set_defaults(func=cmd_fit)
+
+    write = _fit_arguments(sub.add_parser("write-tdb", help="a self-contained LIQUID TDB for an element set"))
+    _element_arguments(write)
+    write.add_argument("-o", "--output", required=True, help="output TDB file")
+    write.add_argument("--force", action="store_true", help="replace an existing output")
+    write.add_argument("--solids", choices=("sgte", "pure", "none"), default="sgte",
+                       help="SGTE solids shared by structure (ideal solutions, default), one phase per "
+                            "element (no solubility), or none")
+    write.set_defaults(func=cmd_write_tdb)
+
+    fill = _fit_arguments(sub.add_parser("fill", help="add the LIQUID binaries a user's TDB lacks"))
+    fill.add_argument("user_tdb", help="your TDB file (not modified)")
+    fill.add_argument("--elements", nargs="+", default=[], metavar="EL",
+                      help="elements to bring into the LIQUID, with their SGTE unary data")
+    fill.add_argument("-o", "--output", required=True, help="output TDB file")
+    fill.add_argument("--report", default=None, help="CSV of the binaries added and skipped")
+    fill.add_argument("--force", action="store_true", help="replace existing outputs")
+    fill.set_defaults(func=cmd_fill)
+
+    espei = _fit_arguments(sub.add_parser("espei-datasets",
+                                          help="ESPEI HM_MIX datasets, phase models, input YAML and seed TDB"))
+    _element_arguments(espei)
+    espei.add_argument("-o", "--output", required=True, help="output folder")
+    espei.add_argument("--force", action="store_true", help="replace files written before")
+    espei.add_argument("--no-tdb", action="store_true", help="no seed TDB and no MCMC input")
+    espei.add_argument("--iterations", type=int, default=1000, help="MCMC iterations in espei-mcmc.yaml")
+    espei.set_defaults(func=cmd_espei_datasets)

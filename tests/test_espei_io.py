@@ -1,0 +1,199 @@
+"""ESPEI input written by mixcalphad, checked by running ESPEI itself (briefly)."""
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pycalphad
+import pytest
+import yaml
+from pycalphad import Database, calculate
+
+from mixcalphad import redlich_kister as rk
+from mixcalphad.errors import DatasetError, MixcalphadError, OutputExistsError
+from mixcalphad.espei_io import (check_espei_datasets, export_espei, hm_mix_dataset, phase_models,
+                                 run_espei_input, write_espei_datasets)
+from mixcalphad.harvest import harvest_tdb
+from mixcalphad.miedema import miedema_hmix
+from mixcalphad.redlich_kister import fit_binaries
+from mixcalphad.tdb import interaction_symbols, write_tdb
+
+CUMG = Path(pycalphad.__file__).parent / "tests" / "databases" / "cumg.tdb"
+
+
+class MiedemaDouble:
+    """Test double of a predictor: Miedema's ΔH_mix with a σ (J/mol) constant or growing with x."""
+
+    version_ = "miedema-double-1"
+
+    def __init__(self, sigma=4000.0, slope=0.0):
+        self.sigma, self.slope = sigma, slope
+
+    def predict(self, a, b, x_b, return_std=True):
+        x_b = np.asarray(x_b, dtype=float)
+        return miedema_hmix(a, b, x_b), self.sigma * (1.0 + self.slope * x_b)
+
+
+@pytest.fixture(scope="module")
+def cumg_observations():
+    """Assessed ΔH_mix of the Cu–Mg liquid of cumg.tdb (L0 = -36984, L1 = -8191.29 J/mol)."""
+    return harvest_tdb(CUMG).observations.assign(collection="test")
+
+
+# ------------------------------------------------------------------ datasets
+def test_dataset_layout_and_weight():
+    data = hm_mix_dataset("NI", "CU", [0.2, 0.6], [-1000.0, -2000.0], T_K=1873.0, sigma_J=2000.0,
+                          reference="r")
+    assert data["components"] == ["CU", "NI"]  # sorted
+    # x of CU (the second element given) is 0.2 and 0.6: occupancies of (CU, NI) (0.2, 0.8), (0.6, 0.4)
+    assert data["solver"]["sublattice_occupancies"] == [[[0.2, 0.8]], [[0.6, 0.4]]]
+    assert data["solver"]["sublattice_configurations"] == [[["CU", "NI"]]] * 2
+    assert data["values"] == [[[-1000.0, -2000.0]]]
+    assert data["weight"] == pytest.approx(0.25)  # 500/σ
+    flipped = hm_mix_dataset("CU", "NI", [0.2], [-1.0], T_K=1000.0, sigma_J=500.0, reference="r")
+    assert flipped["solver"]["sublattice_occupancies"] == [[[0.8, 0.2]]] and flipped["weight"] == 1.0
+    from espei.datasets import check_dataset
+
+    check_dataset(data)
+    with pytest.raises(DatasetError):
+        hm_mix_dataset("CU", "NI", [0.0], [0.0], T_K=1000.0, sigma_J=1.0, reference="r")
+    with pytest.raises(DatasetError):
+        hm_mix_dataset("CU", "NI", [0.5], [0.0], T_K=1000.0, sigma_J=0.0, reference="r")
+
+
+def test_datasets_pass_espei_checks(tmp_path, cumg_observations):
+    aimd = pd.DataFrame({"system": "AL-CU", "x_B": [0.5], "T_K": 2000.0, "HM_MIX_J": [-15000.0],
+                         "sigma_J": [np.nan], "kind": "aimd", "source": "run 1/2", "reference": "t",
+                         "collection": "t"})
+    obs = pd.concat([cumg_observations, aimd], ignore_index=True)
+    fits = fit_binaries(["AL", "CU", "MG"], predictor=MiedemaDouble(slope=3.0), observations=obs, progress=False)
+    paths = write_espei_datasets(fits, tmp_path / "datasets")
+    names = sorted(p.name for p in paths)
+    assert "CU-MG-assessed-cumg.tdb-1873K.json" in names
+    assert "AL-CU-aimd-run_1_2-2000K.json" in names
+    assert check_espei_datasets(tmp_path / "datasets") == []
+    # σ of the prediction grows with x: several σ bins, each weighted 500/σ
+    predicted = [json.loads(p.read_text()) for p in paths if p.name.startswith("AL-MG-predicted")]
+    assert len(predicted) > 3
+    for data in predicted:
+        sigma = float(data["comment"].split("sigma = ")[1].split(" J/mol")[0])
+        assert data["weight"] == pytest.approx(500.0 / sigma, rel=1e-3)
+    assert sum(len(d["values"][0][0]) for d in predicted) == 19
+    aimd_data = json.loads((tmp_path / "datasets" / "AL-CU-aimd-run_1_2-2000K.json").read_text())
+    assert aimd_data["weight"] == pytest.approx(500.0 / rk.DEFAULT_SIGMA_J["aimd"])
+    espei = Path(sys.executable).with_name("espei")
+    if espei.exists():  # the command line users run
+        done = subprocess.run([str(espei), "--check-datasets", str(tmp_path / "datasets")],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_broken_dataset_is_reported_by_the_checker(tmp_path):
+    data = hm_mix_dataset("CU", "NI", [0.5], [-1.0], T_K=1000.0, sigma_J=500.0, reference="r")
+    data["values"] = [[[-1.0, -2.0]]]  # two values for one configuration
+    (tmp_path / "bad.json").write_text(json.dumps(data))
+    assert check_espei_datasets(tmp_path) != []
+
+
+def test_datasets_are_not_overwritten_without_force(tmp_path):
+    fits = fit_binaries(["AL", "CU"], predictor=MiedemaDouble(), progress=False)
+    folder = tmp_path / "d"
+    write_espei_datasets(fits, folder)
+    with pytest.raises(OutputExistsError):
+        write_espei_datasets(fits, folder)
+    stale = folder / "OLD-predicted-x-1873K.json"
+    (ours,) = folder.glob("AL-CU-predicted-*.json")
+    stale.write_text(ours.read_text())
+    foreign = folder / "mine.json"
+    foreign.write_text('{"comment": "my own dataset"}')
+    write_espei_datasets(fits, folder, force=True)
+    assert not stale.exists() and foreign.exists()
+
+
+def test_phase_models():
+    assert phase_models(["ni", "AL"]) == {"components": ["AL", "NI"], "phases": {
+        "LIQUID": {"sublattice_model": [["AL", "NI"]], "sublattice_site_ratios": [1]}}}
+    with pytest.raises(MixcalphadError):
+        phase_models(["AL"])
+
+
+# ------------------------------------------------------------------ ESPEI runs
+def test_generate_parameters_reproduces_an_assessed_binary(tmp_path, cumg_observations):
+    fits = fit_binaries([("CU", "MG")], observations=cumg_observations, progress=False)
+    export = export_espei(fits, tmp_path / "espei", tdb=False)
+    assert export.mcmc_yaml is None and export.tdb is None
+    settings = yaml.safe_load(export.generate_yaml.read_text())
+    assert settings["generate_parameters"] == {"excess_model": "linear", "ref_state": "SGTE91"}
+    db = run_espei_input(export.generate_yaml)
+    x = np.linspace(0.1, 0.9, 9)
+    res = calculate(db, ["CU", "MG"], "LIQUID", T=1873.0, P=101325, N=1, output="HM_MIX",
+                    points=np.column_stack([1 - x, x]))
+    assessed = x * (1 - x) * (-36984.0 - 8191.29 * (1 - 2 * x))
+    assert np.asarray(res.HM_MIX).ravel() == pytest.approx(assessed, abs=1.0)
+    assert (tmp_path / "espei" / "espei-generated.tdb").exists()
+
+
+def test_mcmc_starts_from_our_tdb_and_refines_vv_symbols(tmp_path, cumg_observations):
+    # data: the assessed Cu–Mg curve; start: a TDB from predictions only, so there is room to move
+    data_fits = fit_binaries([("CU", "MG")], observations=cumg_observations, progress=False)
+    export = export_espei(data_fits, tmp_path / "espei", iterations=3)
+    settings = yaml.safe_load(export.mcmc_yaml.read_text())
+    assert settings["mcmc"]["input_db"] == "mixcalphad-liquid.tdb"
+    assert settings["mcmc"]["symbols"] == list(export.symbols) == ["VV0000", "VV0001"]
+    start_fits = fit_binaries([("CU", "MG")], predictor=MiedemaDouble(), progress=False)
+    write_tdb(start_fits, export.tdb, force=True)
+    symbols = list(interaction_symbols(start_fits)["CU-MG"])
+    start = Database(str(export.tdb))
+    dbf, sampler = run_espei_input(export.mcmc_yaml, overrides={"mcmc": {"iterations": 3, "symbols": symbols}})
+    trace = np.load(tmp_path / "espei" / "trace.npy")
+    assert trace.shape == (2 * len(symbols), 3, len(symbols))
+    start_values = np.array([float(start.symbols[s].args[0]) for s in symbols])
+    assert np.abs(trace[:, 0, :] - start_values).max() <= 0.5 * np.abs(start_values).max()  # chains start there
+    refined = np.array([float(dbf.symbols[s]) for s in symbols])
+    assert np.any(np.abs(refined - start_values) > 1e-6 * np.abs(start_values))
+    lnprob = np.load(tmp_path / "espei" / "lnprob.npy")
+    assert np.isfinite(lnprob).all()
+    assert (tmp_path / "espei" / "espei-mcmc.tdb").exists()
+
+
+def test_espei_input_files_validate_against_espei_schema(tmp_path):
+    from espei.espei_script import get_run_settings
+
+    fits = fit_binaries(["AL", "NI"], predictor=MiedemaDouble(), progress=False)
+    export = export_espei(fits, tmp_path / "e")
+    for path in (export.generate_yaml, export.mcmc_yaml):
+        get_run_settings(yaml.safe_load(path.read_text()))
+    assert json.loads(export.phase_models.read_text())["components"] == ["AL", "NI"]
+    with pytest.raises(OutputExistsError):
+        export_espei(fits, tmp_path / "e")
+    export_espei(fits, tmp_path / "e", force=True)
+
+
+# ------------------------------------------------------------------ command line
+def run_cli(argv):
+    from mixcalphad.cli import calphad
+
+    parser = argparse.ArgumentParser(prog="mixcalphad")
+    calphad.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except MixcalphadError as exc:
+        print(f"error: {exc}")
+        return 2
+
+
+def test_cli_espei_datasets(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(rk, "load_default_predictor", lambda: MiedemaDouble())
+    out = tmp_path / "espei"
+    assert run_cli(["espei-datasets", "--elements", "cu", "NI", "AL", "-o", str(out), "--no-store", "--json",
+                    "--iterations", "50"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert len(result["datasets"]) == 3 and result["tdb"].endswith("mixcalphad-liquid.tdb")
+    assert yaml.safe_load((out / "espei-mcmc.yaml").read_text())["mcmc"]["iterations"] == 50
+    assert check_espei_datasets(out / "datasets") == []
+    assert run_cli(["espei-datasets", "--elements", "CU", "NI", "-o", str(out), "--no-store"]) == 2
+    assert "--force" in capsys.readouterr().out

@@ -1,0 +1,273 @@
+"""Redlich–Kister fitting: closed forms, order selection, weights, temperature models, sources."""
+import argparse
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mixcalphad import redlich_kister as rk
+from mixcalphad.errors import DatasetError, MixcalphadError
+from mixcalphad.miedema import miedema_hmix
+from mixcalphad.redlich_kister import (BinaryFit, RKFit, TemperatureModel, fit_binaries, fit_binary,
+                                       fit_redlich_kister, kaptay, rk_basis, rk_excess, supported_order)
+
+
+class MiedemaDouble:
+    """Test double of a predictor: Miedema's ΔH_mix with a constant σ (J/mol)."""
+
+    version_ = "miedema-double-1"
+
+    def __init__(self, sigma=4000.0):
+        self.sigma = sigma
+
+    def predict(self, a, b, x_b, return_std=True):
+        x_b = np.asarray(x_b, dtype=float)
+        return miedema_hmix(a, b, x_b), np.full(x_b.shape, self.sigma)
+
+    def describe(self):
+        return {"kind": "test double"}
+
+
+def observations(system, xs, values, kind="assessed", sigma=float("nan"), source="test.tdb", T=1873.0):
+    return pd.DataFrame({"system": system, "x_B": list(xs), "T_K": T, "HM_MIX_J": list(values),
+                         "sigma_J": sigma, "kind": kind, "source": source, "reference": "unit test",
+                         "collection": "test"})
+
+
+# ------------------------------------------------------------------ closed forms
+def test_one_equimolar_point_gives_L0_four_times_H():
+    fit = fit_redlich_kister([0.5], [-10000.0])
+    assert fit.coefficients == (-40000.0,)
+    assert fit.order == 0 and fit.n_points == 1 and fit.rms_J == 0.0
+    assert fit.evaluate([0.5])[0] == pytest.approx(-10000.0, abs=1e-9)
+
+
+def test_odd_term_sign_follows_the_sorted_pair_convention():
+    x = np.round(np.arange(0.1, 0.91, 0.1), 2)
+    L0, L1 = -20000.0, 8000.0
+    H = x * (1 - x) * (L0 + L1 * ((1 - x) - x))
+    fit = fit_redlich_kister(x, H)
+    assert fit.order == 1
+    assert fit.coefficients == pytest.approx((L0, L1), abs=1e-6)
+    # at x_B = 0.25: x_A x_B = 0.1875, x_A - x_B = 0.5 → 0.1875 * (-20000 + 4000) = -3000
+    assert fit.evaluate([0.25])[0] == pytest.approx(-3000.0, abs=1e-6)
+    assert rk_excess([0.75], [L0, L1])[0] == pytest.approx(0.1875 * (-20000 - 4000), abs=1e-9)
+
+
+def test_basis_columns():
+    X = rk_basis([0.2], 2)
+    assert X[0] == pytest.approx([0.16, 0.16 * 0.6, 0.16 * 0.36])
+
+
+def test_weights_closed_form():
+    # two values at x = 0.5 with σ 100 and 1000 J/mol: weighted mean, times 4
+    fit = fit_redlich_kister([0.5, 0.5], [-10000.0, -20000.0], sigma=[100.0, 1000.0])
+    mean = (-10000.0 / 100**2 - 20000.0 / 1000**2) / (1 / 100**2 + 1 / 1000**2)
+    assert fit.coefficients[0] == pytest.approx(4 * mean, rel=1e-12)
+    assert fit.weighted
+
+
+def test_covariance_with_absolute_sigma():
+    fit = fit_redlich_kister([0.5], [-10000.0], sigma=1000.0)
+    assert math.sqrt(fit.covariance[0][0]) == pytest.approx(4000.0)
+    assert fit.std([0.5])[0] == pytest.approx(1000.0)
+
+
+# ------------------------------------------------------------------ order selection
+@pytest.mark.parametrize("n, distinct, expected", [(1, 1, 0), (3, 3, 0), (4, 4, 1), (5, 5, 2), (6, 6, 3),
+                                                   (19, 19, 3), (10, 2, 1), (10, 1, 0)])
+def test_supported_order(n, distinct, expected):
+    assert supported_order(n, distinct, 3) == expected
+
+
+def test_order_never_exceeds_what_the_points_support():
+    x = [0.25, 0.5, 0.75]
+    fit = fit_redlich_kister(x, [-3000.0, -5000.0, -2000.0], max_order=3, criterion="fixed")
+    assert fit.order == 0
+    # ten points at two compositions cannot fix more than two coefficients
+    x2 = [0.3] * 5 + [0.6] * 5
+    h2 = [-4000.0 + i for i in range(5)] + [-6000.0 + i for i in range(5)]
+    assert fit_redlich_kister(x2, h2, criterion="fixed").order == 1
+
+
+def test_aicc_recovers_the_true_order_on_noisy_data():
+    rng = np.random.default_rng(1)  # AICc and BIC find order 2 for 8 of the seeds 0-9
+    x = np.round(np.arange(0.05, 0.951, 0.05), 2)
+    H = rk_excess(x, [-30000.0, 6000.0, 9000.0]) + rng.normal(0, 20.0, x.size)
+    fit = fit_redlich_kister(x, H, sigma=20.0)
+    assert fit.order == 2
+    assert fit.coefficients == pytest.approx([-30000.0, 6000.0, 9000.0], abs=300)
+    assert len(fit.scores) == 4 and np.argmin(fit.scores) == 2
+    assert fit_redlich_kister(x, H, criterion="bic").order == 2
+    assert fit_redlich_kister(x, H, criterion="fixed").order == 3
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"x_B": [0.5, 1.2], "H": [1.0, 2.0]}, "within"),
+    ({"x_B": [0.5], "H": [float("nan")]}, "finite"),
+    ({"x_B": [0.5], "H": [1.0, 2.0]}, "equal length"),
+    ({"x_B": [], "H": []}, "non-empty"),
+    ({"x_B": [0.5], "H": [1.0], "sigma": [0.0]}, "sigma"),
+    ({"x_B": [0.0, 1.0], "H": [0.0, 0.0]}, "0 < x_B < 1"),
+    ({"x_B": [0.5], "H": [1.0], "criterion": "aic"}, "criterion"),
+    ({"x_B": [0.5], "H": [1.0], "max_order": 12}, "max_order"),
+])
+def test_bad_input_raises_dataset_error(kwargs, message):
+    with pytest.raises(DatasetError, match=message):
+        fit_redlich_kister(**kwargs)
+
+
+def test_rkfit_round_trips_through_json():
+    x = np.linspace(0.1, 0.9, 9)
+    fit = fit_redlich_kister(x, rk_excess(x, [-10000.0, 2000.0]) + np.sin(10 * x))
+    back = RKFit.from_dict(json.loads(json.dumps(fit.to_dict())))
+    assert back == fit
+    one = fit_redlich_kister([0.5], [-1.0])  # NaN covariance and inf scores survive
+    back = RKFit.from_dict(json.loads(json.dumps(one.to_dict())))
+    assert back.coefficients == one.coefficients and math.isnan(back.covariance[0][0])
+    assert back.scores[1] == math.inf
+
+
+# ------------------------------------------------------------------ temperature models
+def test_temperature_models():
+    assert rk.ENTHALPY_ONLY.factor(2500.0) == 1.0
+    model = kaptay()
+    assert model.tau_K == rk.KAPTAY_DEFAULT_TAU_K == 3000.0
+    assert model.factor(1500.0) == pytest.approx(0.5)
+    assert model.excess_gibbs([0.5], 1500.0, [-40000.0])[0] == pytest.approx(-5000.0)
+    assert "tau = 2500 K" in kaptay(2500).describe() and "Kaptay" in kaptay().describe()
+    assert TemperatureModel.from_dict(kaptay(2000).to_dict()) == kaptay(2000)
+    with pytest.raises(MixcalphadError):
+        TemperatureModel("enthalpy", tau_K=3000)
+    with pytest.raises(MixcalphadError):
+        kaptay(-5)
+    with pytest.raises(MixcalphadError):
+        TemperatureModel("exponential")
+
+
+# ------------------------------------------------------------------ combining sources
+def test_observations_only_use_the_documented_default_sigma():
+    x = [0.25, 0.5, 0.75]
+    obs = observations("AL-CU", x, rk_excess(x, [-40000.0]))
+    fit = fit_binary("cu", "Al", observations=obs)
+    assert fit.system == "AL-CU" and fit.origin == "assessed"
+    assert fit.sigma_J == rk.DEFAULT_SIGMA_J["assessed"] == 2000.0
+    assert fit.fit.coefficients == pytest.approx((-40000.0,))
+    assert fit.sources == ("test.tdb",) and fit.model == "" and fit.n_predicted == 0
+
+
+def test_predictions_only():
+    fit = fit_binary("NI", "AL", predictor=MiedemaDouble(sigma=5000.0))
+    assert fit.origin == "predicted" and fit.sigma_J == 5000.0
+    assert fit.model == "MiedemaDouble miedema-double-1"
+    assert fit.sources == ("model:MiedemaDouble miedema-double-1",)
+    x = np.asarray(rk.PREDICTION_GRID)
+    assert fit.fit.rms_J < 50.0
+    assert np.abs(fit.evaluate(x) - miedema_hmix("AL", "NI", x)).max() < 100.0
+    # the whole curve weighs as one measurement of the model's σ: its standard error at x = 0.5
+    # is of the order of σ (more than σ: four coefficients share that one measurement)
+    assert 5000.0 < fit.stderr_J < 3 * 5000.0
+
+
+def test_observations_take_precedence_over_predictions():
+    predictor = MiedemaDouble(sigma=4000.0)
+    pred_half = float(miedema_hmix("CU", "ZR", [0.5])[0])
+    aimd = observations("CU-ZR", [0.5], [pred_half - 15000.0], kind="aimd", sigma=1000.0, source="run-1", T=2500)
+    fit = fit_binary("CU", "ZR", predictor=predictor, observations=aimd)
+    assert fit.origin == "aimd+predicted" and fit.n_observed == 1 and fit.n_predicted == 19
+    assert fit.sigma_J == 1000.0
+    at_half = fit.evaluate([0.5])[0]
+    # weight 1/1000² against the whole curve's 1/4000²: the fit sits close to the AIMD value
+    assert abs(at_half - (pred_half - 15000.0)) < 15000.0 / 17
+    assert fit.stderr_J < 1000.0
+    # nine assessed points support L0…L3 by themselves: fitted alone, the prediction is not used
+    x = np.round(np.arange(0.1, 0.91, 0.1), 2)
+    assessed = observations("CU-ZR", x, rk_excess(x, [-20000.0, 3000.0]))
+    fit = fit_binary("CU", "ZR", predictor=predictor, observations=assessed)
+    assert fit.origin == "assessed" and fit.model == "" and fit.n_predicted == 0
+    assert fit.fit.coefficients == pytest.approx([-20000.0, 3000.0], abs=1e-6)
+    # combined by weight on request: 9/2000² against 1/4000², the curve moves little
+    fit = fit_binary("CU", "ZR", predictor=predictor, observations=assessed, combine="always")
+    assert fit.origin == "assessed+predicted"
+    assert np.abs(fit.evaluate(x) - rk_excess(x, [-20000.0, 3000.0])).max() < 1000.0
+
+
+def test_prediction_rows_of_a_store_and_other_systems_are_ignored():
+    obs = pd.concat([observations("AL-CU", [0.5], [-5000.0]),
+                     observations("AL-CU", [0.5], [-99999.0], kind="prediction", source="old model"),
+                     observations("AL-NI", [0.5], [-99999.0])])
+    fit = fit_binary("AL", "CU", observations=obs)
+    assert fit.fit.coefficients == (-20000.0,) and fit.sources == ("test.tdb",)
+
+
+def test_no_data_at_all_is_a_clear_error():
+    with pytest.raises(DatasetError, match="AL-CU: no observations"):
+        fit_binary("AL", "CU")
+
+
+class BadPredictor:
+    def predict(self, a, b, x_b, return_std=True):
+        return np.full(len(x_b), np.nan), np.ones(len(x_b))
+
+
+def test_a_broken_predictor_is_named():
+    with pytest.raises(DatasetError, match="AL-CU: the predictor"):
+        fit_binary("AL", "CU", predictor=BadPredictor())
+
+
+def test_fit_binaries_and_the_default_predictor(monkeypatch):
+    monkeypatch.setattr(rk, "load_default_predictor", lambda: MiedemaDouble())
+    fits = fit_binaries(["NI", "al", "Cu"], predictor="default", progress=False)
+    assert list(fits) == ["AL-CU", "AL-NI", "CU-NI"]
+    assert all(isinstance(f, BinaryFit) and f.origin == "predicted" for f in fits.values())
+    pairs = fit_binaries(["ZR-CU", ("ni", "al")], predictor=MiedemaDouble(), progress=False)
+    assert list(pairs) == ["AL-NI", "CU-ZR"]
+    back = BinaryFit.from_dict(json.loads(json.dumps(fits["AL-CU"].to_dict())))
+    assert back == fits["AL-CU"]
+
+
+def test_default_predictor_absence_is_a_mixcalphad_error(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "mixcalphad.model", None)  # import fails
+    with pytest.raises(MixcalphadError, match="default"):
+        rk.load_default_predictor()
+
+
+# ------------------------------------------------------------------ command line
+def run_cli(argv):
+    from mixcalphad.cli import calphad
+
+    parser = argparse.ArgumentParser(prog="mixcalphad")
+    calphad.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except MixcalphadError as exc:
+        print(f"error: {exc}")
+        return 2
+
+
+def test_cli_fit(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(rk, "load_default_predictor", lambda: MiedemaDouble())
+    assert run_cli(["fit", "ni", "AL", "--no-store", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["system"] == "AL-NI" and out["origin"] == "predicted"
+    assert out["fit"]["coefficients_J"][0] < -50000
+    assert run_cli(["fit", "AL", "NI", "--no-store", "--max-order", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "AL-NI" in text and "L1" in text and "L2" not in text
+
+
+def test_cli_fit_with_a_store_and_errors(capsys, tmp_path, store):
+    x = [0.25, 0.5, 0.75]
+    store.add_observations(observations("AL-CU", x, rk_excess(x, [-40000.0])))
+    assert run_cli(["fit", "AL", "CU", "--store", str(store.path), "--no-model", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["origin"] == "assessed" and out["fit"]["coefficients_J"] == pytest.approx([-40000.0])
+    assert run_cli(["fit", "AL", "QQ", "--no-model", "--no-store"]) == 2
+    assert "unknown element 'QQ'" in capsys.readouterr().out
+    assert run_cli(["fit", "AL", "CU", "--store", str(tmp_path / "none.json"), "--no-model"]) == 2
+    assert "no store" in capsys.readouterr().out
