@@ -1,0 +1,69 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from mixcalphad.campaign import Campaign
+from mixcalphad.model import HMixRegressor
+from mixcalphad.redlich_kister import fit_binary
+from mixcalphad.store import Store
+
+ELEMENTS = ["AL", "CU", "FE", "IR", "MG", "NI", "SI", "TI", "W", "ZR"]
+
+
+def fast_estimator():
+    return HMixRegressor(tune=False, n_members=2, inner_folds=3, random_state=0, progress=False,
+                         params={"num_leaves": 7, "min_child_samples": 10, "learning_rate": 0.1, "n_estimators": 100})
+
+
+@pytest.fixture
+def campaign_store(default_build, tmp_path):
+    obs = default_build.observations
+    keep = obs["system"].map(lambda s: set(s.split("-")) <= set(ELEMENTS))
+    store = Store(tmp_path / "store.json")
+    store.add_observations(obs[keep])
+    return store
+
+
+def aimd_point(system, value):
+    return pd.DataFrame({"system": [system], "x_B": [0.5], "T_K": [3700.0], "HM_MIX_J": [value],
+                         "sigma_J": [500.0], "kind": ["aimd"], "source": ["synthetic-vasp"],
+                         "reference": ["test"], "collection": ["aimd-runs"]})
+
+
+def test_refit_moves_the_new_binary_and_leaves_assessed_ones_untouched(campaign_store, tmp_path):
+    out = tmp_path / "campaign"
+    camp = Campaign(campaign_store, out, elements=ELEMENTS, estimator=fast_estimator, plan_size=0)
+    first = camp.refit(progress=False)
+    assert first.files["tdb"].exists() and (out / "state.json").exists()
+    state_l0 = pd.read_json(out / "state.json", typ="series")["L0"]
+    # a refractory binary with no data gets a strongly exothermic AIMD point
+    campaign_store.add_observations(aimd_point("TI-W", -40000.0))
+    second = camp.refit(progress=False)
+    assert second.retrained and list(second.new_points["system"]) == ["TI-W"]
+    after = pd.read_json(out / "state.json", typ="series")["L0"]
+    target_l0 = 4 * -40000.0
+    assert abs(after["TI-W"] - target_l0) < abs(state_l0["TI-W"] - target_l0)
+    assert "TI-W" in set(second.moved["system"])
+    # assessed binaries (full curves in the store) keep exactly their parameters
+    for system in ("AL-CU", "CU-MG", "AL-NI"):
+        assert after[system] == state_l0[system]
+    new = second.new_points.iloc[0]
+    assert abs(new["after_J"] - new["HM_MIX_J"]) < abs(new["before_J"] - new["HM_MIX_J"])
+
+
+def test_rerun_without_new_data_changes_nothing(campaign_store, tmp_path):
+    out = tmp_path / "campaign"
+    camp = Campaign(campaign_store, out, elements=ELEMENTS, estimator=fast_estimator, plan_size=0)
+    camp.refit(progress=False)
+    before = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != "report.txt"}
+    report = camp.refit(progress=False)
+    assert not report.retrained and report.moved.empty
+    after = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != "report.txt"}
+    assert after == before
+
+
+def test_empty_store_is_a_clear_error(tmp_path):
+    from mixcalphad.errors import MixcalphadError
+
+    with pytest.raises(MixcalphadError, match="no observations"):
+        Campaign(Store(tmp_path / "s.json"), tmp_path / "c", plan_size=0).refit()
