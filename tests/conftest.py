@@ -1,6 +1,21 @@
-"""Shared fixtures: small observation tables and a store in a temporary folder."""
+"""Shared fixtures: small observation tables and a store in a temporary folder; ``--runslow``."""
+import os
+
 import pandas as pd
 import pytest
+
+
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", default=False, help="run tests marked slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--runslow") or os.environ.get("MIXCALPHAD_RUNSLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: run with --runslow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
 
 from mixcalphad.store import Store
 

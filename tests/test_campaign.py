@@ -1,10 +1,8 @@
-import numpy as np
 import pandas as pd
 import pytest
 
 from mixcalphad.campaign import Campaign
 from mixcalphad.model import HMixRegressor
-from mixcalphad.redlich_kister import fit_binary
 from mixcalphad.store import Store
 
 ELEMENTS = ["AL", "CU", "FE", "IR", "MG", "NI", "SI", "TI", "W", "ZR"]

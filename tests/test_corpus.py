@@ -1,4 +1,3 @@
-import pandas as pd
 import pytest
 
 from mixcalphad.corpus import aimd_observations, build_dataset, build_store, extra_assessed_observations

@@ -10,6 +10,7 @@ import argparse
 import logging
 import sys
 
+from ..aimd import commands as aimd_commands
 from . import calphad, data, liquidus, model
 
 
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     model.register(sub)
     liquidus.register(sub)
     calphad.register(sub)
+    aimd_commands.register(sub)
     return parser
 
 

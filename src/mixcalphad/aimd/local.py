@@ -1,0 +1,581 @@
+"""The AIMD protocol with any ASE calculator, so the loop runs without VASP.
+
+Same steps as the VASP protocol: temperature rule, random packing at the Vegard volume, volume
+search (NVT stages at 0.96/1.00/1.04 × V, linear p(V) step to p̄ = 0 clipped to ±10 %, accepted
+when |p̄| < 2 kbar and SEM(p̄) < 1 kbar), NVT production at the accepted volume, and ΔH_mix from
+H(p = 0) of the three runs (:mod:`mixcalphad.aimd.analysis`).
+
+Calculators
+-----------
+``emt``
+    ASE's EMT (Al, Cu, Ag, Au, Ni, Pd, Pt): a pipeline stand-in, not a predictor. Results are
+    stored with kind ``"md"``.
+``chgnet``, ``sevenn``
+    Universal potentials whose weights ship in their wheels (optional: ``pip install chgnet`` or
+    ``pip install sevenn``; CPU, one torch thread). A screening estimate, kind ``"mlip"``: such
+    models are known to miss small mixing energies unless fine-tuned.
+
+The source label of a stored point names the calculator and its version and the settings hash
+(``ase-emt/…``). Pressure includes the kinetic term: ASE's ``get_stress`` adds it only with
+``include_ideal_gas=True``, which is what is used (p_kin = 2·E_kin/(3V) is kept as a raw quantity).
+
+Many binaries: :func:`run_local_md_many` runs the unique runs (pure references shared between
+pairs at the same temperature) in parallel through dask's process scheduler when dask is
+installed, else serially with a progress bar.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..binaries import normalize_symbol, parse_system
+from .analysis import (MixingResult, RunAnalysis, VolumeFit, VolumePoint, analyze_series, fit_volume,
+                       mixing_enthalpy, series_stats)
+from .errors import OptionalDependencyError, ProtocolError
+from .protocol import (KBAR_PER_EV_A3, MELTING_EXPANSION, PROTOCOL, composition_label, run_temperature,
+                       vegard_volume_A3)
+
+log = logging.getLogger(__name__)
+
+#: Elements ASE's EMT has parameters for (metals).
+EMT_ELEMENTS = ("AL", "CU", "AG", "AU", "NI", "PD", "PT")
+CALCULATORS = ("emt", "chgnet", "sevenn")
+THERMOSTATS = ("langevin", "nose-hoover", "bussi")
+COLLECTION = "local-md"
+
+
+# ---------------------------------------------------------------------- settings
+@dataclass(frozen=True)
+class LocalSettings:
+    """Every non-composition setting of a local MD run (the analogue of ``RunSettings``).
+
+    Parameters
+    ----------
+    calculator : str
+        ``emt``, ``chgnet`` or ``sevenn``.
+    calculator_version : str
+        Package version and model name (filled in by :func:`make_calculator`).
+    T_K : float
+        Temperature, K.
+    n_atoms : int
+    timestep_fs : float
+        Time step, fs.
+    thermostat : str
+        ``langevin`` (default), ``nose-hoover`` (ASE's Nosé–Hoover chain) or ``bussi``.
+    damping_fs : float
+        Thermostat time constant, fs (Langevin: 1/friction).
+    energy : str
+        ``epot+ekin``: potential plus kinetic energy per step.
+    """
+
+    calculator: str = "emt"
+    calculator_version: str = ""
+    T_K: float = 0.0
+    n_atoms: int = 64
+    timestep_fs: float = 3.0
+    thermostat: str = "langevin"
+    damping_fs: float = 100.0
+    energy: str = "epot+ekin"
+
+    def __post_init__(self):
+        if self.calculator not in CALCULATORS:
+            raise ProtocolError(f"unknown calculator {self.calculator!r}; use one of {CALCULATORS}")
+        if self.thermostat not in THERMOSTATS:
+            raise ProtocolError(f"unknown thermostat {self.thermostat!r}; use one of {THERMOSTATS}")
+        for name in ("T_K", "timestep_fs", "damping_fs"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+        object.__setattr__(self, "n_atoms", int(self.n_atoms))
+
+    @property
+    def kind(self) -> str:
+        """Store kind: ``md`` for EMT, ``mlip`` for the universal potentials."""
+        return "md" if self.calculator == "emt" else "mlip"
+
+    def key(self, elements: Iterable[str] | None = None) -> str:
+        """Canonical identity (one potential for every element, so ``elements`` changes nothing)."""
+        return json.dumps(dataclasses.asdict(self), sort_keys=True, separators=(",", ":"))
+
+    def key_hash(self, elements: Iterable[str] | None = None) -> str:
+        return hashlib.sha256(self.key().encode()).hexdigest()[:12]
+
+    @property
+    def source_label(self) -> str:
+        """``ase-emt/<hash>``: the calculator and the settings hash (version inside the hash)."""
+        return f"ase-{self.calculator}/{self.key_hash()[:8]}"
+
+    def replace(self, **changes) -> "LocalSettings":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+# ---------------------------------------------------------------------- calculators
+def _one_thread() -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:  # pragma: no cover - only with the MLIP extras
+        pass
+
+
+def make_calculator(name: str, *, model: str | None = None):
+    """An ASE calculator and its version label.
+
+    Parameters
+    ----------
+    name : str
+        ``emt``, ``chgnet`` or ``sevenn``.
+    model : str, optional
+        CHGNet model version (``0.3.0``, ``0.2.0``, ``r2scan``) or SevenNet model (``7net-0``…).
+
+    Returns
+    -------
+    (calculator, version) : (ase.calculators.calculator.Calculator, str)
+
+    Raises
+    ------
+    OptionalDependencyError
+        chgnet or sevenn is not installed.
+    """
+    if name == "emt":
+        import ase
+        from ase.calculators.emt import EMT
+
+        return EMT(), f"ase {ase.__version__}"
+    if name == "chgnet":
+        try:
+            import chgnet
+            from chgnet.model import CHGNet
+            from chgnet.model.dynamics import CHGNetCalculator
+        except ImportError:
+            raise OptionalDependencyError("the chgnet calculator needs 'pip install chgnet' (weights ship in "
+                                          "the wheel)") from None
+        _one_thread()
+        mdl = CHGNet.load(model_name=model, verbose=False) if model else CHGNet.load(verbose=False)
+        return CHGNetCalculator(model=mdl, use_device="cpu"), f"chgnet {chgnet.__version__} {model or 'default'}"
+    if name == "sevenn":
+        try:
+            import sevenn
+            from sevenn.calculator import SevenNetCalculator
+        except ImportError:
+            raise OptionalDependencyError("the sevenn calculator needs 'pip install sevenn' (weights ship in "
+                                          "the wheel)") from None
+        _one_thread()
+        mdl = model or "7net-0"
+        return SevenNetCalculator(model=mdl, device="cpu"), f"sevenn {sevenn.__version__} {mdl}"
+    raise ProtocolError(f"unknown calculator {name!r}; use one of {CALCULATORS}")
+
+
+def calculator_version(name: str, model: str | None = None) -> str:
+    """The version label of a calculator without building it (EMT) or by building it (MLIPs)."""
+    if name == "emt":
+        import ase
+
+        return f"ase {ase.__version__}"
+    return make_calculator(name, model=model)[1]
+
+
+def check_elements(calculator: str, elements: Iterable[str]) -> None:
+    """Raise :class:`ProtocolError` for elements EMT has no parameters for."""
+    if calculator == "emt":
+        bad = sorted({normalize_symbol(e) for e in elements} - set(EMT_ELEMENTS))
+        if bad:
+            raise ProtocolError(f"EMT has no parameters for {', '.join(bad)}; it covers "
+                                f"{', '.join(EMT_ELEMENTS)} (use --calculator chgnet or sevenn)")
+
+
+# ---------------------------------------------------------------------- one run
+@dataclass(frozen=True)
+class LocalRun:
+    """One local run: the volume search, the production analysis and timings.
+
+    Attributes
+    ----------
+    run_id : str
+    composition : dict
+    analysis : RunAnalysis
+    volume_fit : VolumeFit
+    stages : tuple of VolumePoint
+    steps : int
+        MD steps in total (pre-equilibration, stages, production).
+    wall_s : float
+        Wall time, s.
+    """
+
+    run_id: str
+    composition: Mapping[str, int]
+    analysis: RunAnalysis
+    volume_fit: VolumeFit
+    stages: tuple[VolumePoint, ...]
+    steps: int
+    wall_s: float
+
+    @property
+    def s_per_step(self) -> float:
+        return self.wall_s / max(self.steps, 1)
+
+    def to_dict(self) -> dict:
+        return {"run_id": self.run_id, "composition": dict(self.composition), "analysis": self.analysis.to_dict(),
+                "volume_fit": self.volume_fit.to_dict(), "steps": self.steps, "wall_s": self.wall_s,
+                "s_per_step": self.s_per_step}
+
+
+def _dynamics(atoms, settings: LocalSettings, rng: np.random.Generator):
+    from ase import units
+
+    dt = settings.timestep_fs * units.fs
+    if settings.thermostat == "langevin":
+        from ase.md.langevin import Langevin
+
+        return Langevin(atoms, dt, temperature_K=settings.T_K, friction=1.0 / (settings.damping_fs * units.fs),
+                        fixcm=False, rng=rng)
+    if settings.thermostat == "bussi":
+        from ase.md.bussi import Bussi
+
+        return Bussi(atoms, dt, temperature_K=settings.T_K, taut=settings.damping_fs * units.fs, rng=rng)
+    try:
+        from ase.md.nose_hoover_chain import NoseHooverChainNVT
+    except ImportError:  # pragma: no cover - old ASE
+        raise OptionalDependencyError("the nose-hoover thermostat needs ASE ≥ 3.24") from None
+    return NoseHooverChainNVT(atoms, dt, temperature_K=settings.T_K, tdamp=settings.damping_fs * units.fs)
+
+
+def _thermalize(atoms, T_K: float, rng: np.random.Generator) -> None:
+    try:
+        from ase.md import thermalize_momenta
+
+        thermalize_momenta(atoms, T_K, rng=rng)
+    except ImportError:  # ASE < 3.29
+        from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+
+        MaxwellBoltzmannDistribution(atoms, temperature_K=T_K, rng=rng)
+    from ase.md.velocitydistribution import Stationary
+
+    Stationary(atoms)
+
+
+def pressure_kbar(atoms) -> tuple[float, float]:
+    """(total, kinetic) pressure of an ASE Atoms with momenta, kbar.
+
+    Total = −trace(stress)/3 with ``include_ideal_gas=True`` (the kinetic term included);
+    kinetic = total minus the virial part, which equals 2·E_kin/(3V).
+    """
+    static = atoms.get_stress(voigt=True, include_ideal_gas=False)
+    full = atoms.get_stress(voigt=True, include_ideal_gas=True)
+    p_tot = -float(np.mean(full[:3])) * KBAR_PER_EV_A3
+    p_ext = -float(np.mean(static[:3])) * KBAR_PER_EV_A3
+    return p_tot, p_tot - p_ext
+
+
+def _run_segment(atoms, dyn, n_steps: int, *, positions: bool = False, every: int = 1) -> dict:
+    rec: dict[str, list] = {"e": [], "p": [], "p_kin": [], "T": [], "pos": []}
+
+    def sample():
+        epot = atoms.get_potential_energy()
+        ekin = atoms.get_kinetic_energy()
+        p, pk = pressure_kbar(atoms)
+        rec["e"].append(epot + ekin)
+        rec["p"].append(p)
+        rec["p_kin"].append(pk)
+        rec["T"].append(atoms.get_temperature())
+        if positions:
+            rec["pos"].append(atoms.get_positions(wrap=False))
+
+    dyn.attach(sample, interval=every)
+    try:
+        dyn.run(n_steps)
+    finally:
+        dyn.observers.clear()
+    return {k: np.asarray(v) for k, v in rec.items()}
+
+
+def _point(label: str, volume: float, n_atoms: int, seg: dict) -> VolumePoint:
+    es = series_stats(seg["e"] / n_atoms)
+    ps = series_stats(seg["p"], t0=es.t0)
+    return VolumePoint(label, float(volume), ps.mean, ps.sem, es.mean, es.sem, min(es.n_eff, ps.n_eff))
+
+
+def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, production_ps: float = 10.0,
+                 stage_ps: float | None = None, volume_scales: Sequence[float] = PROTOCOL["volume_scales"],
+                 max_stages: int = 6, seed: int = 0, pre_steps: int | None = None, sample_every: int = 1,
+                 expansion: float = MELTING_EXPANSION, calculator=None, limits: Mapping | None = None) -> LocalRun:
+    """Volume search and production of one composition with an ASE calculator.
+
+    Parameters
+    ----------
+    composition : mapping
+        Element → atom count (sums to ``settings.n_atoms``).
+    settings : LocalSettings
+    production_ps : float
+        Production length, ps.
+    stage_ps : float, optional
+        Length of each volume-search stage, ps (default 0.3 × production).
+    volume_scales : sequence of float
+        First stages relative to the Vegard volume.
+    max_stages : int
+        Stages in all before production starts at the best volume found (then flagged).
+    seed : int
+        Packing, velocities and thermostat noise.
+    pre_steps : int, optional
+        Steps at a third of the time step that relax the random packing before the first stage
+        (default: 50, or the stage length if shorter).
+    sample_every : int
+        Record every n-th step.
+    calculator : optional
+        A ready calculator (default: built from ``settings.calculator``).
+    limits : mapping, optional
+        Acceptance limits passed to :func:`~mixcalphad.aimd.analysis.analyze_series`.
+
+    Returns
+    -------
+    LocalRun
+    """
+    from ase import units
+
+    from .vasp import random_packing
+
+    t_start = time.perf_counter()
+    comp = {normalize_symbol(el): int(n) for el, n in sorted(composition.items())}
+    if sum(comp.values()) != settings.n_atoms:
+        raise ProtocolError(f"composition {comp} does not have {settings.n_atoms} atoms")
+    check_elements(settings.calculator, comp)
+    limits = dict(limits or {})
+    rng = np.random.default_rng(seed)
+    calc = calculator or make_calculator(settings.calculator)[0]
+    v0 = vegard_volume_A3(comp, expansion)
+    atoms = random_packing(comp, v0, seed=rng)
+    atoms.calc = calc
+    _thermalize(atoms, settings.T_K, rng)
+    n = settings.n_atoms
+    prod_steps = max(int(round(production_ps * 1000 / settings.timestep_fs)), 10)
+    stage_steps = max(int(round((stage_ps if stage_ps is not None else 0.3 * production_ps) * 1000
+                                / settings.timestep_fs)), 10)
+    steps = 0
+    if pre_steps is None:
+        pre_steps = min(50, stage_steps)
+    if pre_steps:  # relax the random packing gently
+        from ase.md.langevin import Langevin
+
+        pre = Langevin(atoms, settings.timestep_fs / 3 * units.fs, temperature_K=settings.T_K,
+                       friction=1.0 / (20 * units.fs), fixcm=False, rng=rng)
+        pre.run(pre_steps)
+        steps += pre_steps
+    dyn = _dynamics(atoms, settings, rng)
+    points: list[VolumePoint] = []
+    window = limits.get("p_window_kbar", PROTOCOL["p_window_kbar"])
+    sem_max = limits.get("p_sem_max_kbar", PROTOCOL["p_sem_max_kbar"])
+    volumes = [v0 * s for s in volume_scales]
+    fit = None
+    while True:
+        volume = volumes.pop(0) if volumes else fit.next_volume_A3
+        atoms.set_cell(atoms.cell * (volume / atoms.get_volume()) ** (1 / 3), scale_atoms=True)
+        seg = _run_segment(atoms, dyn, stage_steps, every=sample_every)
+        steps += stage_steps
+        points.append(_point(f"s{len(points):02d}_v{volume / v0:.3f}", volume, n, seg))
+        if volumes:
+            continue
+        fit = fit_volume(points, n_atoms=n, p_window_kbar=window, p_sem_max_kbar=sem_max)
+        if fit.accepted or len(points) >= max_stages:
+            break
+    target = fit.accepted_point.volume_A3 if fit.accepted else fit.next_volume_A3
+    if not fit.accepted:
+        log.warning("%s: no volume-search stage met |p| < %g kbar with SEM < %g kbar in %d stages; production "
+                    "at the fitted zero-pressure volume", composition_label(comp.items()), window, sem_max,
+                    len(points))
+    atoms.set_cell(atoms.cell * (target / atoms.get_volume()) ** (1 / 3), scale_atoms=True)
+    seg = _run_segment(atoms, dyn, prod_steps, positions=True, every=sample_every)
+    steps += prod_steps
+    symbols = [s.upper() for s in atoms.get_chemical_symbols()]
+    label = f"{composition_label(comp.items())}_{settings.T_K:.0f}K"
+    analysis = analyze_series(
+        energy_eV=seg["e"], n_atoms=n, volume_A3=atoms.get_volume(), T_K=settings.T_K, settings=settings,
+        symbols=symbols, pressure_kbar=seg["p"], p_ext_kbar=seg["p"] - seg["p_kin"], p_kin_kbar=seg["p_kin"],
+        temperature_K=seg["T"], positions=seg["pos"], fractional=False, volume_fit=fit, label=label,
+        path=label, energy=settings.energy, source=f"ase {settings.calculator}",
+        code_version=settings.calculator_version, **limits)
+    return LocalRun(label, comp, analysis, fit, tuple(points), steps, time.perf_counter() - t_start)
+
+
+# ---------------------------------------------------------------------- binaries
+@dataclass(frozen=True)
+class LocalMDResult:
+    """ΔH_mix of one binary point from local MD (J/mol of atoms) with its three runs."""
+
+    mixing: MixingResult
+    runs: Mapping[str, LocalRun]
+    settings: LocalSettings
+    production_ps: float
+
+    @property
+    def HM_MIX_J(self) -> float:
+        return self.mixing.HM_MIX_J
+
+    @property
+    def sigma_J(self) -> float:
+        return self.mixing.sigma_J
+
+    def observation(self, collection: str = COLLECTION) -> dict:
+        """The store row (:data:`~mixcalphad.store.OBSERVATION_COLUMNS`)."""
+        m = self.mixing
+        reference = json.dumps({"code": f"ase-{self.settings.calculator}", "version": self.settings.calculator_version,
+                                "settings": self.settings.to_dict(), "production_ps": self.production_ps,
+                                "HM_MIX_raw_J": m.HM_MIX_raw_J, "HM_MIX_pV_J": m.HM_MIX_pV_J,
+                                "flags": list(m.flags),
+                                "runs": {role: {"run": r.run_id, "H0_eV": r.analysis.H0_eV,
+                                                "H0_sem_eV": r.analysis.H0_sem_eV, "p_kbar": r.analysis.p_kbar,
+                                                "n_eff": r.analysis.n_eff} for role, r in self.runs.items()}},
+                               sort_keys=True)
+        return {"system": m.system, "x_B": m.x_B, "T_K": m.T_K, "HM_MIX_J": m.HM_MIX_J, "sigma_J": m.sigma_J,
+                "kind": self.settings.kind, "source": self.settings.source_label, "reference": reference,
+                "collection": collection}
+
+    def to_dict(self) -> dict:
+        return {**self.mixing.summary(), "settings": self.settings.to_dict(), "production_ps": self.production_ps,
+                "source": self.settings.source_label, "kind": self.settings.kind,
+                "runs_detail": {role: {"wall_s": r.wall_s, "steps": r.steps, "s_per_step": r.s_per_step,
+                                       "volume_stages": [p.to_dict() for p in r.stages],
+                                       "accepted_stage": r.volume_fit.accepted, "K_T_GPa": r.analysis.K_T_GPa}
+                                for role, r in self.runs.items()}}
+
+
+def _simulate_job(job: dict) -> LocalRun:
+    if job["settings"].calculator != "emt":
+        _one_thread()
+    return simulate_run(job["composition"], job["settings"], **job["options"])
+
+
+def _execute(jobs: list[dict], parallel: str, n_workers: int | None, progress: bool | None) -> list[LocalRun]:
+    if parallel not in ("auto", "dask", "serial"):
+        raise ProtocolError(f"parallel must be 'auto', 'dask' or 'serial', not {parallel!r}")
+    use_dask = False
+    if parallel in ("auto", "dask") and len(jobs) > 1:
+        try:
+            import dask  # noqa: F401
+
+            use_dask = True
+        except ImportError:
+            if parallel == "dask":
+                raise OptionalDependencyError("parallel='dask' needs dask ('pip install dask')") from None
+    if use_dask:
+        import dask
+        from dask import compute, delayed
+
+        workers = n_workers or min(len(jobs), os.cpu_count() or 1)
+        log.info("running %d MD runs with dask (%d processes)", len(jobs), workers)
+        # fork (POSIX, EMT): a plain script without an ``if __name__ == "__main__"`` guard works; torch
+        # (the MLIPs) is not fork-safe, so those use spawn and need the guard
+        mlip = any(j["settings"].calculator != "emt" for j in jobs)
+        context = "fork" if os.name == "posix" and not mlip else "spawn"
+        # chunksize=1: dask's process scheduler otherwise batches several tasks into one process
+        with dask.config.set({"multiprocessing.context": context}):
+            return list(compute(*[delayed(_simulate_job)(j) for j in jobs], scheduler="processes",
+                                num_workers=workers, chunksize=1))
+    from tqdm.auto import tqdm
+
+    # progress=None: a bar on a terminal only (tqdm's own rule)
+    return [_simulate_job(j) for j in tqdm(jobs, desc="local MD runs", leave=False,
+                                           disable=None if progress is None else not progress)]
+
+
+def run_local_md_many(systems, *, x_B: float = 0.5, n_atoms: int = 64, T_K: float | None = None,
+                      calculator: str = "emt", model: str | None = None, ps: float = 10.0,
+                      stage_ps: float | None = None, timestep_fs: float = 3.0, thermostat: str = "langevin",
+                      damping_fs: float = 100.0, margin_K: float = 0.0, grid_K: float = 50.0, seed: int = 0,
+                      max_stages: int = 6, sample_every: int = 1, limits: Mapping | None = None,
+                      store=None, replace: bool = False, collection: str = COLLECTION,
+                      parallel: str = "auto", n_workers: int | None = None,
+                      progress: bool | None = None) -> list[LocalMDResult]:
+    """ΔH_mix of several binaries by local MD, pure references shared, runs in parallel.
+
+    Parameters
+    ----------
+    systems : list of str or pairs
+        ``["CU-NI", ("AG", "AU")]``.
+    x_B : float
+        Mole fraction of the second element of each sorted pair.
+    n_atoms : int
+    T_K : float, optional
+        Temperature for all pairs (default: the protocol's rule per pair).
+    calculator, model : str
+        See :func:`make_calculator`.
+    ps, stage_ps : float
+        Production and stage lengths, ps.
+    timestep_fs, thermostat, damping_fs
+        Integration (see :class:`LocalSettings`).
+    seed : int
+        Each run's seed derives from it and the run's composition and settings, so a run gives the
+        same numbers whichever pairs it is computed for.
+    limits : mapping, optional
+        Acceptance limits (``p_window_kbar``, ``p_sem_max_kbar``, ``min_n_eff``, ``min_msd_A2``).
+    store : Store or path, optional
+        Where to add the results (kind ``md`` for EMT, ``mlip`` otherwise).
+    parallel : {"auto", "dask", "serial"}
+        ``auto``: dask's process scheduler when dask is installed.
+
+    Returns
+    -------
+    list of LocalMDResult
+        One per binary, in input order.
+    """
+    version = calculator_version(calculator, model)
+    runs: dict[str, dict] = {}
+    pairs = []
+    for item in ([systems] if isinstance(systems, str) else systems):
+        a, b = parse_system(item if isinstance(item, str) else "-".join(item))
+        check_elements(calculator, (a, b))
+        T = run_temperature(a, b, margin_K=margin_K, grid_K=grid_K, T_K=T_K)
+        for w in T.warnings:
+            log.warning(w)
+        settings = LocalSettings(calculator, version, T.T_K, n_atoms, timestep_fs, thermostat, damping_fs)
+        n_b = int(round(x_B * n_atoms))
+        if n_b in (0, n_atoms):
+            raise ProtocolError(f"x_B = {x_B} rounds to a pure element with {n_atoms} atoms")
+        roles = {}
+        for role, comp in (("pure_a", {a: n_atoms}), ("pure_b", {b: n_atoms}),
+                           ("alloy", {a: n_atoms - n_b, b: n_b})):
+            key = json.dumps({"composition": comp, "settings": settings.key()}, sort_keys=True)
+            run_seed = int.from_bytes(hashlib.sha256(f"{seed}|{key}".encode()).digest()[:4], "little")
+            runs.setdefault(key, {"composition": comp, "settings": settings,
+                                  "options": {"production_ps": ps, "stage_ps": stage_ps, "seed": run_seed,
+                                              "max_stages": max_stages, "sample_every": sample_every,
+                                              "limits": dict(limits or {})}})
+            roles[role] = key
+        pairs.append((settings, roles))
+    keys = list(runs)
+    done = dict(zip(keys, _execute([runs[k] for k in keys], parallel, n_workers, progress)))
+    results = []
+    for settings, roles in pairs:
+        three = {role: done[key] for role, key in roles.items()}
+        mixing = mixing_enthalpy(three["pure_a"].analysis, three["pure_b"].analysis, three["alloy"].analysis)
+        results.append(LocalMDResult(mixing, three, settings, ps))
+    if store is not None:
+        from ..store import Store
+
+        store = store if isinstance(store, Store) else Store(store)
+        store.add_observations(pd.DataFrame([r.observation(collection) for r in results]), replace=replace)
+    return results
+
+
+def run_local_md(a: str, b: str, **kwargs) -> LocalMDResult:
+    """ΔH_mix of one binary by local MD with an ASE calculator (EMT by default).
+
+    Takes the keyword arguments of :func:`run_local_md_many`.
+
+    Examples
+    --------
+    >>> res = run_local_md("CU", "NI", n_atoms=32, ps=1.0)       # doctest: +SKIP
+    >>> res.HM_MIX_J, res.sigma_J                                # J/mol of atoms  # doctest: +SKIP
+    """
+    return run_local_md_many([(a, b)], **kwargs)[0]

@@ -1,0 +1,131 @@
+"""aimd.local: the protocol with ASE's EMT — a short Cu–Ni run end to end, kinetic pressure, options."""
+import json
+
+import numpy as np
+import pytest
+
+from mixcalphad.aimd.commands import main as aimd_main
+from mixcalphad.aimd.errors import OptionalDependencyError, ProtocolError
+from mixcalphad.aimd.local import LocalSettings, make_calculator, pressure_kbar, run_local_md, run_local_md_many
+from mixcalphad.aimd.protocol import KBAR_PER_EV_A3
+from mixcalphad.store import Store
+
+SHORT = {"n_atoms": 32, "ps": 0.36, "stage_ps": 0.09, "max_stages": 4, "parallel": "serial", "seed": 1}
+
+
+@pytest.fixture(scope="module")
+def cuni(tmp_path_factory):
+    store = Store(tmp_path_factory.mktemp("md") / "store.json")
+    return run_local_md("CU", "NI", store=store, **SHORT), store
+
+
+def test_short_emt_cu_ni_run_end_to_end(cuni):
+    res, store = cuni
+    m = res.mixing
+    assert m.system == "CU-NI" and m.x_B == 0.5 and m.T_K == 1750.0        # Ni melts at 1728 K
+    assert -6000 < m.HM_MIX_J < 10000 and 100 < m.sigma_J < 5000           # EMT: ≈ +2 kJ/mol, noisy here
+    for role, run in res.runs.items():
+        a = run.analysis
+        assert a.n_atoms == 32 and a.n_steps == 120
+        assert 3 <= len(run.stages) <= 4 and run.volume_fit.K_T_GPa > 0
+        assert a.volume_A3 * 32 != pytest.approx(run.stages[0].volume_A3 / 0.96)   # the search moved
+        assert abs(a.T_mean_K - 1750) < 350
+        assert 10 < a.p_kin_kbar < 40                                      # N k T / V ≈ 20 kbar, included
+        assert a.p_kbar == pytest.approx(a.p_ext_kbar + a.p_kin_kbar)
+        assert "short" in a.flags                                          # 0.36 ps: N_eff < 50, and said so
+    assert any(f.endswith(":short") for f in m.blocking_flags)
+    obs = store.observations()
+    assert len(obs) == 1 and obs["kind"].iloc[0] == "md" and obs["source"].iloc[0].startswith("ase-emt/")
+    assert obs["HM_MIX_J"].iloc[0] == pytest.approx(m.HM_MIX_J)
+    ref = json.loads(obs["reference"].iloc[0])
+    assert ref["code"] == "ase-emt" and ref["settings"]["calculator"] == "emt" and ref["production_ps"] == 0.36
+    json.dumps(res.to_dict())
+
+
+def test_storing_again_is_idempotent_and_a_changed_value_conflicts(cuni):
+    import pandas as pd
+
+    from mixcalphad.errors import StoreConflictError
+
+    res, store = cuni
+    row = res.observation()
+    assert store.add_observations(pd.DataFrame([row])).unchanged == 1
+    with pytest.raises(StoreConflictError):
+        store.add_observations(pd.DataFrame([{**row, "HM_MIX_J": row["HM_MIX_J"] + 500}]))
+
+
+def test_pressure_includes_the_kinetic_term():
+    from ase.build import bulk
+    from ase.calculators.emt import EMT
+
+    atoms = bulk("Cu", "fcc", a=3.7, cubic=True).repeat(2)
+    atoms.calc = EMT()
+    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+
+    MaxwellBoltzmannDistribution(atoms, temperature_K=1500, rng=np.random.default_rng(0))
+    p_total, p_kin = pressure_kbar(atoms)
+    expected_kin = 2 * atoms.get_kinetic_energy() / (3 * atoms.get_volume()) * KBAR_PER_EV_A3
+    assert p_kin == pytest.approx(expected_kin, rel=1e-9) and p_kin > 5
+    static = -np.mean(atoms.get_stress()[:3]) * KBAR_PER_EV_A3                # ASE's default leaves it out
+    assert p_total == pytest.approx(static + expected_kin)
+
+
+def test_settings_and_errors():
+    s = LocalSettings(T_K=1750, n_atoms=32)
+    assert s.kind == "md" and LocalSettings(calculator="chgnet").kind == "mlip"
+    assert s.key() != s.replace(timestep_fs=2.0).key() and s.key(["CU"]) == s.key(["NI"])
+    with pytest.raises(ProtocolError, match="unknown thermostat"):
+        LocalSettings(thermostat="berendsen")
+    with pytest.raises(ProtocolError, match="EMT has no parameters for IR"):
+        run_local_md("IR", "AL", n_atoms=8, ps=0.01)
+
+
+@pytest.mark.parametrize("name, package", [("chgnet", "chgnet"), ("sevenn", "sevenn")])
+def test_mlip_calculators_are_optional(name, package):
+    try:
+        __import__(package)
+    except ImportError:
+        with pytest.raises(OptionalDependencyError, match=f"pip install {package}"):
+            make_calculator(name)
+        return
+    calc, version = make_calculator(name)                              # pragma: no cover - optional extra
+    assert package in version
+
+
+@pytest.mark.parametrize("thermostat", ["nose-hoover", "bussi"])
+def test_other_thermostats_run(thermostat):
+    res = run_local_md("AG", "AU", n_atoms=8, ps=0.03, stage_ps=0.015, max_stages=3, parallel="serial",
+                       thermostat=thermostat)
+    assert np.isfinite(res.HM_MIX_J) and res.runs["alloy"].analysis.n_steps == 10
+
+
+def test_pure_references_are_shared_and_dask_matches_serial():
+    kw = {"n_atoms": 8, "ps": 0.03, "stage_ps": 0.015, "max_stages": 3, "T_K": 1400.0}
+    serial = run_local_md_many(["CU-NI", "CU-AG"], parallel="serial", **kw)
+    assert serial[0].runs["pure_a"] is serial[1].runs["pure_b"] or \
+        serial[0].runs["pure_a"].run_id == serial[1].runs["pure_b"].run_id == "CU8_1400K"
+    try:
+        import dask  # noqa: F401
+    except ImportError:
+        with pytest.raises(OptionalDependencyError, match="dask"):
+            run_local_md_many(["CU-NI"], parallel="dask", **kw)
+        return
+    parallel = run_local_md_many(["CU-NI"], parallel="dask", n_workers=2, **kw)
+    for a, b in zip(serial, parallel):
+        assert a.HM_MIX_J == pytest.approx(b.HM_MIX_J, rel=1e-9)   # same seeds, same numbers
+
+
+def test_md_cli(tmp_path, capsys):
+    code = aimd_main(["md", "CU", "NI", "--atoms", "8", "--ps", "0.03", "--stage-ps", "0.015", "--parallel",
+                      "serial", "--store", str(tmp_path / "s.json"), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["system"] == "CU-NI" and out["kind"] == "md" and out["unit"] == "J/mol of atoms"
+    assert Store(tmp_path / "s.json").observations()["source"].iloc[0] == out["source"]
+    code = aimd_main(["md", "CU", "IR", "--atoms", "8", "--no-store"])
+    assert code == 2 and capsys.readouterr().err.startswith("error: EMT has no parameters for IR")
+
+
+@pytest.mark.slow
+def test_longer_emt_cu_ni_is_positive():
+    res = run_local_md("CU", "NI", n_atoms=64, T_K=1900, ps=6.0, stage_ps=2.0)
+    assert 0 < res.HM_MIX_J < 5000
