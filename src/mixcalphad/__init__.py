@@ -35,6 +35,8 @@ _PUBLIC = {
     "write_espei_datasets": "espei_io",
     "export_espei": "espei_io",
     "liquidus": "liquidus",
+    "rank_binaries": "acquisition",
+    "Campaign": "campaign",
 }
 
 __all__ = ["__version__", *_PUBLIC]

@@ -119,17 +119,20 @@ class Campaign:
         Returns an unfitted regressor (default: ``HMixRegressor(random_state=0)``).
     plan_size : int
         Binaries in the next acquisition plan (0: no plan).
+    per_element : int, optional
+        At most this many plan binaries per element (spreads a batch over elements).
     """
 
     def __init__(self, store: Store, out: str | Path, *, elements: Sequence[str] | None = None,
                  l0_threshold_J: float = 1000.0, estimator: Callable[[], HMixRegressor] | None = None,
-                 plan_size: int = 20):
+                 plan_size: int = 20, per_element: int | None = 2):
         self.store = store
         self.out = Path(out)
         self.elements = None if elements is None else sorted({e.upper() for e in elements})
         self.l0_threshold_J = l0_threshold_J
         self.estimator = estimator or (lambda: HMixRegressor(random_state=0))
         self.plan_size = plan_size
+        self.per_element = per_element
 
     # ------------------------------------------------------------------ state
     def _state(self) -> dict:
@@ -246,15 +249,20 @@ class Campaign:
         return pd.DataFrame(rows)
 
     def _plan(self, model, observations, elements, files) -> pd.DataFrame | None:
+        """Rank the next binaries to compute, record the selection, write the plan and its map."""
         if not self.plan_size:
             return None
         from .acquisition import rank_binaries
         from .io_utils import atomic_path
+        from .plot import periodic_uncertainty_map
 
-        plan = rank_binaries(observations, elements=elements, n=self.plan_size, model=model,
-                             flags=self.store.flags())
-        table = plan.to_dataframe() if hasattr(plan, "to_dataframe") else plan
+        plan = rank_binaries(observations, n=self.plan_size, elements=elements, model=model,
+                             flags=self.store.flags(), per_element=self.per_element)
+        plan.record(self.store)
+        table = plan.to_dataframe()
         with atomic_path(self.out / "plan.csv") as tmp:
             table.to_csv(tmp, index=False)
         files["plan"] = self.out / "plan.csv"
+        files["periodic_map"] = periodic_uncertainty_map(plan.binaries, self.out / "periodic_map.png",
+                                                         title="max GP σ per binary; colour: cluster")
         return table

@@ -131,3 +131,85 @@ def liquidus_plot(result, path: str | Path, *, title: str = "") -> Path:
     ax.set_ylabel("liquidus T (K)")
     ax.set_title(title or "-".join(result.elements) + " liquidus")
     return _save(fig, path)
+
+
+def periodic_uncertainty_map(binaries: pd.DataFrame, path: str | Path, *, score: str = "score_J",
+                             cluster: str = "cluster", selected: str | None = "selected",
+                             excluded: str | None = "excluded", title: str = "") -> Path:
+    """The periodic map of the acquisition (Fig. 1 of Bizot et al. 2026) as PNG or SVG (by suffix).
+
+    Elements are ordered by group, then period, on both axes; the square of each binary A–B (drawn
+    at (A, B) and (B, A)) has a side proportional to the square root of its score (so its area is
+    proportional to the score) and the colour of its cluster. Selected binaries get a black outline,
+    excluded ones are drawn faint.
+
+    Parameters
+    ----------
+    binaries : DataFrame
+        One row per binary: ``system`` (``"AL-NI"``), the ``score`` column (GP σ, J/mol) and the
+        ``cluster`` column (int); optionally a boolean ``selected`` and a string ``excluded``
+        column (``""`` for candidates), as in :attr:`mixcalphad.acquisition.AcquisitionPlan.binaries`.
+    path : str or Path
+        Output file; ``.png``, ``.svg`` or any suffix matplotlib knows.
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> periodic_uncertainty_map(plan.binaries, "map.svg")   # doctest: +SKIP
+    """
+    from matplotlib.colors import to_rgba
+    from matplotlib.patches import Patch, Rectangle
+
+    from .binaries import parse_system
+    from .elements import element_table
+
+    if len(binaries) == 0:
+        raise ValueError("no binaries to draw")
+    pairs = [parse_system(s) for s in binaries["system"]]
+    elements = sorted({el for p in pairs for el in p})
+    table = element_table().loc[elements]
+    order = sorted(elements, key=lambda el: (table.at[el, "group"], table.at[el, "period"], table.at[el, "Z"]))
+    pos = {el: i for i, el in enumerate(order)}
+    values = binaries[score].to_numpy(float)
+    top = np.nanmax(values) if np.isfinite(values).any() and np.nanmax(values) > 0 else 1.0
+    labels = binaries[cluster].to_numpy(int)
+    clusters = sorted(set(labels.tolist()))
+    cmap = _pyplot().get_cmap("tab10" if len(clusters) <= 10 else "tab20")
+    colours = {k: cmap(i % cmap.N) for i, k in enumerate(clusters)}
+    chosen = (binaries[selected].to_numpy(bool) if selected and selected in binaries
+              else np.zeros(len(binaries), bool))
+    faint = ((binaries[excluded].fillna("") != "").to_numpy() if excluded and excluded in binaries
+             else np.zeros(len(binaries), bool))
+
+    plt = _pyplot()
+    n = len(order)
+    size = max(5.0, min(16.0, 0.2 * n + 2.0))
+    fig, ax = plt.subplots(figsize=(size, size))
+    for (a, b), value, k, sel, off in zip(pairs, values, labels, chosen, faint):
+        side = 0.95 * np.sqrt(max(value, 0.0) / top) if np.isfinite(value) else 0.0
+        colour = to_rgba(colours[k], alpha=0.25 if off else 0.9)
+        for i, j in ((pos[a], pos[b]), (pos[b], pos[a])):
+            ax.add_patch(Rectangle((i - side / 2, j - side / 2), side, side, facecolor=colour,
+                                   edgecolor="black" if sel else "none", linewidth=1.2 if sel else 0))
+    ax.set_xlim(-0.5, n - 0.5)
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.set_aspect("equal")
+    names = [table.at[el, "symbol"] if "symbol" in table else el.title() for el in order]
+    fontsize = 8 if n <= 30 else 6 if n <= 50 else 5
+    ax.set_xticks(range(n), names, rotation=90, fontsize=fontsize)
+    ax.set_yticks(range(n), names, fontsize=fontsize)
+    groups = [table.at[el, "group"] for el in order]
+    for i in range(1, n):
+        if groups[i] != groups[i - 1]:
+            ax.axvline(i - 0.5, color="0.85", lw=0.5, zorder=0)
+            ax.axhline(i - 0.5, color="0.85", lw=0.5, zorder=0)
+    handles = [Patch(color=colours[k], label=f"cluster {k}") for k in clusters]
+    if chosen.any():
+        handles.append(Patch(facecolor="white", edgecolor="black", label="selected"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
+              title=f"square area ∝ {score}\n(max {top / 1000:.1f} kJ/mol)", title_fontsize=8)
+    ax.set_title(title or "GP uncertainty of ΔH_mix per binary (elements by group, then period)", fontsize=10)
+    return _save(fig, path)

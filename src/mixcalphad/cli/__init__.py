@@ -11,7 +11,7 @@ import logging
 import sys
 
 from ..aimd import commands as aimd_commands
-from . import calphad, data, liquidus, model
+from . import acquire, calphad, campaign, data, liquidus, model
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mixcalphad {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
     sub = parser.add_subparsers(dest="command", required=True)
+    acquire.register(sub)
+    campaign.register(sub)
     data.register(sub)
     model.register(sub)
     liquidus.register(sub)

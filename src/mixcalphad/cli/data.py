@@ -1,9 +1,7 @@
-"""Handlers of ``run``, ``data build|summary``, ``elements`` and ``miedema``."""
+"""Handlers of ``data build|summary``, ``elements`` and ``miedema``."""
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 from .common import add_json_option, add_store_option, open_store, parse_grid, print_json, print_table
 
@@ -114,64 +112,10 @@ def cmd_miedema(args) -> int:
 
 
 # ---------------------------------------------------------------------- run (the main job)
-#: Binaries drawn in the main job's ΔH_mix figure: assessed, AIMD and data-free examples.
-SHOWCASE = ("AL-NI", "CU-ZR", "AL-CU", "FE-SI", "AL-IR", "OS-TI", "IR-ZR", "RE-W", "HF-OS")
-
-
-def cmd_run(args) -> int:
-    from ..corpus import build_dataset, build_store
-    from ..evaluation import miedema_baseline
-    from ..model import load_default_model
-    from ..plot import hmix_curves, parity_plot
-    from ..store import Store
-
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    store = Store(out / "store.json")
-    print(f"[1/3] building the ΔH_mix dataset in {store.path}", file=sys.stderr)
-    build = build_dataset(progress=None)
-    build_store(store, build)
-    observations = store.observations()
-    print(f"[2/3] Miedema baseline against {len(observations)} observations", file=sys.stderr)
-    report = miedema_baseline(observations)
-    figures = {"miedema_parity": parity_plot(
-        report.points, "HM_MIX_kJ", "miedema_kJ", out / "miedema_parity.png", hue="miedema_class",
-        highlight=report.points["kind"] == "aimd", title="Miedema liquid model vs assessed and AIMD ΔH_mix")}
-    print("[3/3] predictions of the default model", file=sys.stderr)
-    model = load_default_model()
-    figures["hmix_curves"] = hmix_curves(model, SHOWCASE, observations, out / "hmix_curves.png")
-    counts = build.counts()
-    if args.json:
-        print_json({"out": out, "store": store.path, "counts": counts, "miedema": report.to_dict(),
-                    "model": model.describe(), "figures": figures})
-        return 0
-    print(f"dataset: {counts['systems_total']} distinct systems "
-          + ", ".join(f"{k}: {v['systems']} systems/{v['points']} points"
-                      for k, v in counts.items() if isinstance(v, dict))
-          + f", immiscible flags: {counts['immiscible_flags']}")
-    print("\nMiedema vs assessed ΔH_mix (kJ/mol):")
-    print_table(report.assessed)
-    print("\nMiedema vs AIMD (Bizot 2026, kJ/mol):")
-    print_table(report.aimd)
-    info = model.describe()
-    print(f"\ndefault model {info['version']}: Miedema + LightGBM residual on {info['n_systems']} systems, "
-          f"inner grouped-CV RMSE {info['inner_rmse_J'] / 1000:.2f} kJ/mol "
-          "(held-out accuracy: 'mixcalphad evaluate' or benchmarks/accuracy.py)")
-    print("\nfigures:")
-    for path in figures.values():
-        print(f"  {path}")
-    print(f"store: {store.path}")
-    return 0
-
-
 # ---------------------------------------------------------------------- registration
 def register(sub) -> None:
     """Add this module's commands to the ``mixcalphad`` subparsers."""
     with_store, with_json = add_store_option, add_json_option  # short names for the chains below
-    run = with_json(sub.add_parser("run", help="the main job on the embedded default data"))
-    run.add_argument("--out", default="mixcalphad-out", help="output folder (default: ./mixcalphad-out)")
-    run.set_defaults(func=cmd_run)
-
     data = sub.add_parser("data", help="build and inspect the ΔH_mix dataset")
     data_sub = data.add_subparsers(dest="data_command", required=True)
     build = with_json(with_store(data_sub.add_parser("build", help="harvest the default corpus (+ your TDBs) into the store")))
