@@ -109,7 +109,11 @@ class LiquidusCalculator:
         self.phases = sorted(available if phases is None else [p for p in phases if p in available])
         if LIQUID not in self.phases:
             raise TDBError(f"the database has no LIQUID phase for {'-'.join(self.elements)}")
-        self.models = instantiate_models(self.db, self.components, self.phases)
+        try:
+            self.models = instantiate_models(self.db, self.components, self.phases)
+        except (ValueError, KeyError) as exc:  # pycalphad's model-building complaints
+            raise TDBError(f"pycalphad cannot build the models of {'-'.join(self.elements)} with phases "
+                           f"{self.phases}: {exc}") from None
 
     def _equilibrium(self, x: np.ndarray, T):
         from pycalphad import equilibrium
