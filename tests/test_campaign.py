@@ -65,3 +65,20 @@ def test_empty_store_is_a_clear_error(tmp_path):
 
     with pytest.raises(MixcalphadError, match="no observations"):
         Campaign(Store(tmp_path / "s.json"), tmp_path / "c", plan_size=0).refit()
+
+
+def test_campaign_refit_command(campaign_store, tmp_path, capsys):
+    import json
+
+    from mixcalphad.cli import main
+
+    out = tmp_path / "camp"
+    argv = ["campaign", "refit", "--store", str(campaign_store.path), "--out", str(out), "--elements", *ELEMENTS,
+            "--plan", "3", "--json"]
+    assert main(argv) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert len(first["plan"]) == 3 and (out / "plan.csv").exists() and (out / "periodic_map.png").exists()
+    assert not {row["system"] for row in first["plan"]} & {"AL-CU", "CU-MG"}  # well-known systems are not asked for
+    assert main(argv) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["retrained"] is False and again["moved"] == []
