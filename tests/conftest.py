@@ -1,8 +1,11 @@
 """Shared fixtures: small observation tables and a store in a temporary folder; ``--runslow``."""
 import os
 
+import numpy as np
 import pandas as pd
 import pytest
+
+from mixcalphad.miedema import miedema_hmix
 
 
 def pytest_addoption(parser):
@@ -39,3 +42,16 @@ def default_build():
 @pytest.fixture
 def store(tmp_path):
     return Store(tmp_path / "store.json")
+
+
+class MiedemaDouble:
+    """Test double of a predictor: Miedema's ΔH_mix with a σ (J/mol) constant or growing with x."""
+
+    version_ = "miedema-double-1"
+
+    def __init__(self, sigma=4000.0, slope=0.0):
+        self.sigma, self.slope = sigma, slope
+
+    def predict(self, a, b, x_b, return_std=True):
+        x_b = np.asarray(x_b, dtype=float)
+        return miedema_hmix(a, b, x_b), self.sigma * (1.0 + self.slope * x_b)

@@ -55,6 +55,11 @@ def test_gp_reports_training(gp, observations):
     # refitting with the same seed gives the same hyperparameters (PHYSBO uses numpy's global RNG)
     again = VarianceGP(random_state=0, **FAST).fit(observations)
     assert again.hyperparameters_ == pytest.approx(gp.hyperparameters_)
+    residual = VarianceGP(target="residual", max_train=100, random_state=0, **FAST).fit(observations)
+    assert residual.n_train_ == 100 and residual.describe()["target"] == "residual"
+    assert residual.y_std_ < gp.y_std_  # Miedema explains most of the synthetic ΔH_mix
+    with pytest.raises(AcquisitionError, match="target"):
+        VarianceGP(target="HM").fit(observations)
 
 
 def test_far_binary_scores_higher_than_known_one(gp):

@@ -17,24 +17,12 @@ from mixcalphad.errors import DatasetError, MixcalphadError, OutputExistsError
 from mixcalphad.espei_io import (check_espei_datasets, export_espei, hm_mix_dataset, phase_models,
                                  run_espei_input, write_espei_datasets)
 from mixcalphad.harvest import harvest_tdb
-from mixcalphad.miedema import miedema_hmix
 from mixcalphad.redlich_kister import fit_binaries
 from mixcalphad.tdb import interaction_symbols, write_tdb
 
+from conftest import MiedemaDouble
+
 CUMG = Path(pycalphad.__file__).parent / "tests" / "databases" / "cumg.tdb"
-
-
-class MiedemaDouble:
-    """Test double of a predictor: Miedema's ΔH_mix with a σ (J/mol) constant or growing with x."""
-
-    version_ = "miedema-double-1"
-
-    def __init__(self, sigma=4000.0, slope=0.0):
-        self.sigma, self.slope = sigma, slope
-
-    def predict(self, a, b, x_b, return_std=True):
-        x_b = np.asarray(x_b, dtype=float)
-        return miedema_hmix(a, b, x_b), self.sigma * (1.0 + self.slope * x_b)
 
 
 @pytest.fixture(scope="module")

@@ -13,21 +13,8 @@ from mixcalphad.miedema import miedema_hmix
 from mixcalphad.redlich_kister import (BinaryFit, RKFit, TemperatureModel, fit_binaries, fit_binary,
                                        fit_redlich_kister, kaptay, rk_basis, rk_excess, supported_order)
 
+from conftest import MiedemaDouble
 
-class MiedemaDouble:
-    """Test double of a predictor: Miedema's ΔH_mix with a constant σ (J/mol)."""
-
-    version_ = "miedema-double-1"
-
-    def __init__(self, sigma=4000.0):
-        self.sigma = sigma
-
-    def predict(self, a, b, x_b, return_std=True):
-        x_b = np.asarray(x_b, dtype=float)
-        return miedema_hmix(a, b, x_b), np.full(x_b.shape, self.sigma)
-
-    def describe(self):
-        return {"kind": "test double"}
 
 
 def observations(system, xs, values, kind="assessed", sigma=float("nan"), source="test.tdb", T=1873.0):

@@ -24,24 +24,13 @@ from mixcalphad.redlich_kister import fit_binaries, fit_redlich_kister, kaptay
 from mixcalphad.tdb import (fill_plan, merge_into_tdb, read_provenance, read_provenance_blocks, to_database,
                             unary, write_tdb)
 
+from conftest import MiedemaDouble
+
 DATA = Path(__file__).parent / "data"
 CUMG = Path(pycalphad.__file__).parent / "tests" / "databases" / "cumg.tdb"
 TEN = ("AG", "AL", "CU", "FE", "MG", "NI", "SI", "TI", "W", "ZR")
 GRID = np.round(np.arange(0.05, 0.951, 0.05), 2)
 R = float(v.R)  # J/mol/K, the gas constant as pycalphad has it (8.3145)
-
-
-class MiedemaDouble:
-    """Test double of a predictor: Miedema's ΔH_mix with a constant σ (J/mol)."""
-
-    version_ = "miedema-double-1"
-
-    def __init__(self, sigma=4000.0):
-        self.sigma = sigma
-
-    def predict(self, a, b, x_b, return_std=True):
-        x_b = np.asarray(x_b, dtype=float)
-        return miedema_hmix(a, b, x_b), np.full(x_b.shape, self.sigma)
 
 
 @pytest.fixture(scope="module")
