@@ -166,3 +166,11 @@ def test_default_model_is_current(default_build):
     assert model.training_hash_ == dataset_hash(training_rows(default_build.observations))
     mean, std = model.predict("AL", "NI", [0.5], return_std=True)
     assert mean[0] < -20000 and std[0] > 0
+
+
+def test_fit_does_not_depend_on_row_order():
+    data = synthetic_observations(ELEMENTS[:10], noise=300.0)
+    shuffled = data.sample(frac=1.0, random_state=7)
+    p1 = HMixRegressor(random_state=0, progress=False, **FAST).fit(data).predict("AL", "CU", X)
+    p2 = HMixRegressor(random_state=0, progress=False, **FAST).fit(shuffled).predict("AL", "CU", X)
+    np.testing.assert_array_equal(p1, p2)

@@ -106,7 +106,8 @@ def design_matrix(a, b, x_b, features: Sequence[str]) -> Design:
 
 
 def training_rows(observations: pd.DataFrame) -> pd.DataFrame:
-    """Observations usable for training: both elements supported, 0 < x_B < 1, finite value."""
+    """Observations usable for training — both elements supported, 0 < x_B < 1, finite value — in a
+    canonical order (system, source, T, x_B), so that fits and folds do not depend on row order."""
     known = set(supported_elements())
     pairs = pairs_of(observations)
     usable = (np.isin(pairs[0], list(known)) & np.isin(pairs[1], list(known))
@@ -115,7 +116,8 @@ def training_rows(observations: pd.DataFrame) -> pd.DataFrame:
     if dropped:
         log.info("training: %d system(s) left out (unsupported element or endpoint only): %s",
                  len(dropped), ", ".join(dropped))
-    return observations[usable]
+    order = [c for c in ("system", "kind", "source", "T_K", "x_B", "HM_MIX_J") if c in observations.columns]
+    return observations[usable].sort_values(order, kind="stable")
 
 
 def dataset_hash(observations: pd.DataFrame) -> str:
