@@ -23,7 +23,7 @@ Prints the learning curves (mean ± standard deviation over seeds) as a table, t
 acquisitions each strategy needs to reach random's final mean RMSE, and the paired difference to
 random; writes ``acquisition_curves.png`` and ``acquisition_curves.csv`` (every run).
 
-Run: ``python benchmarks/acquisition.py [--seeds 6] [--jobs 2] [--batch 10] [--batches 8] [--start 30]``
+Run: ``python benchmarks/acquisition.py [--seeds 10] [--jobs 2] [--batch 10] [--batches 8] [--start 30]``
 """
 from __future__ import annotations
 
@@ -175,7 +175,7 @@ def plot_curves(summary: pd.DataFrame, path: str, batch_label: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=6)
+    parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--start", type=int, default=30, help="binaries labelled at the start")
     parser.add_argument("--batch", type=int, default=10, help="binaries per batch")
@@ -232,6 +232,15 @@ def main() -> None:
         diff = after[s] - after["random"]
         print(f"  {s:15s} {diff.mean():+.2f} ± {diff.std(ddof=1) / np.sqrt(len(diff)):.2f} (s.e.m.), "
               f"wins {np.mean(diff < 0):.0%}")
+    points = rows.groupby("system").size()
+    aimd = set(rows.loc[rows["kind"] == "aimd", "system"])
+    print("\nwhat each strategy acquired (a revealed system brings all its points; AIMD systems bring one, "
+          "at x = 0.5):")
+    for s in STRATEGIES:
+        picks = [p for text in runs.loc[runs["strategy"] == s, "picks"].fillna("") for p in text.split()]
+        print(f"  {s:15s} {np.mean([points[p] for p in picks]):.2f} points per system, "
+              f"AIMD systems {np.mean([p in aimd for p in picks]):.0%}")
+    print(f"  {'(all systems)':15s} {points.mean():.2f} points per system, AIMD systems {len(aimd) / len(points):.0%}")
     gp_times = runs["gp_fit_s"].dropna()
     print(f"\nGP training: {len(gp_times)} fits, median {gp_times.median():.1f} s, max {gp_times.max():.1f} s")
     plot_curves(summary, args.plot, f"batches of {args.batch}")

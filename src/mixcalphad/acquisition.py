@@ -126,6 +126,18 @@ def resolve_elements(elements: Iterable[str] | None = None) -> list[str]:
     return out
 
 
+def _known_elements(symbols: Iterable[str]) -> list[str]:
+    """Sorted symbols, each checked against the element table (support not required)."""
+    from .elements import element_table
+
+    index = element_table().index
+    out = sorted({normalize_symbol(e) for e in symbols})
+    for el in out:
+        if el not in index:
+            raise UnknownElementError(el)
+    return out
+
+
 def binaries_of(elements: Sequence[str]) -> list[str]:
     """Every binary system (sorted pair name) of an element set, in sorted order."""
     return [system_name(a, b) for a, b in itertools.combinations(sorted(elements), 2)]
@@ -590,7 +602,7 @@ def cluster_features(X: np.ndarray, n_clusters: int | str = "auto",
     Examples
     --------
     >>> from sklearn.datasets import make_blobs
-    >>> X, _ = make_blobs(300, centers=4, random_state=1)
+    >>> X, _ = make_blobs(240, centers=4, n_features=10, center_box=(-15, 15), random_state=3)
     >>> cluster_features(X, random_state=0).k
     4
     """
@@ -868,7 +880,7 @@ def rank_binaries(observations: pd.DataFrame | None = None, n: int = 20, *,
     if len(element_set) < 3:
         raise AcquisitionError(f"the element set {element_set} gives {len(element_set) * (len(element_set) - 1) // 2} "
                                "binaries, too few to cluster; give at least 3 elements")
-    excluded_elements = resolve_elements(exclude) if exclude else []
+    excluded_elements = _known_elements(exclude)
     excluded_systems = {system_name(*parse_system(s)) for s in exclude_systems}
     skip_flags = tuple(skip_flags)
     if observations is None:
