@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from mixcalphad.corpus import build_dataset
-from mixcalphad.evaluation import nested_cross_validation
-from mixcalphad.model import HMixRegressor
+from mixcalphad.data.corpus import build_dataset
+from mixcalphad.model.evaluation import nested_cross_validation
+from mixcalphad.model.regressor import HMixRegressor
 from mixcalphad.plot import parity_plot
 
 

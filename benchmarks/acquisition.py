@@ -5,7 +5,7 @@ set (never acquirable), a small **start** set and a **pool** whose ΔH_mix value
 batch, each strategy picks binaries from the pool, their observations (the whole curve) are revealed,
 the ΔH_mix regressor is refitted, and its RMSE on the test points is recorded. Strategies:
 
-* ``gp-conditional`` — :class:`mixcalphad.acquisition.VarianceGP` trained on the labelled data,
+* ``gp-conditional`` — :class:`mixcalphad.acquisition.plan.VarianceGP` trained on the labelled data,
   max σ over x = 0.1…0.9, greedy batch conditioned on the earlier picks (the library's default);
 * ``gp-top`` — the same GP, the plain top-b of the ranking (the paper's procedure);
 * ``tree`` — regression-tree active learning (Jose et al., Data Min. Knowl. Discov. 38 (2024) 420):
@@ -37,14 +37,14 @@ STRATEGIES = ("gp-conditional", "gp-top", "tree", "random")
 
 
 def regressor(seed: int):
-    from mixcalphad.model import PARAM_GRID, HMixRegressor
+    from mixcalphad.model.regressor import PARAM_GRID, HMixRegressor
 
     return HMixRegressor(features="full", tune=False, params=dict(PARAM_GRID[1]), n_members=2, inner_folds=3,
                          adaptive=False, random_state=seed, progress=False)
 
 
 def test_rmse_kj(labelled: pd.DataFrame, test: pd.DataFrame, seed: int) -> float:
-    from mixcalphad.features import pairs_of
+    from mixcalphad.model.features import pairs_of
 
     model = regressor(seed).fit(labelled)
     pred = model.predict_pairs(*pairs_of(test))
@@ -52,7 +52,7 @@ def test_rmse_kj(labelled: pd.DataFrame, test: pd.DataFrame, seed: int) -> float
 
 
 def pick_gp(labelled, pool_systems, b, seed, batch):
-    from mixcalphad.acquisition import VarianceGP, select_batch
+    from mixcalphad.acquisition.plan import VarianceGP, select_batch
 
     gp = VarianceGP(random_state=seed).fit(labelled)
     scores = gp.max_std(pool_systems, progress=False)
@@ -64,9 +64,9 @@ def pick_tree(labelled, pool_systems, b, rng, seed):
     """Regression-tree AL: leaf shares ∝ sqrt(pool fraction × label variance), random within leaves."""
     from sklearn.tree import DecisionTreeRegressor
 
-    from mixcalphad.acquisition import equimolar_features
-    from mixcalphad.features import BinaryFeaturizer, pairs_of
-    from mixcalphad.miedema import miedema_pairs
+    from mixcalphad.acquisition.plan import equimolar_features
+    from mixcalphad.model.features import BinaryFeaturizer, pairs_of
+    from mixcalphad.chem.miedema import miedema_pairs
 
     a, bb, x = pairs_of(labelled)
     X = BinaryFeaturizer("paper10").transform_pairs(a, bb, x)
@@ -143,8 +143,8 @@ def run_seed(seed: int, rows: pd.DataFrame, start: int, batch: int, batches: int
 
 
 def _miedema_rmse(test: pd.DataFrame) -> float:
-    from mixcalphad.features import pairs_of
-    from mixcalphad.miedema import miedema_pairs
+    from mixcalphad.model.features import pairs_of
+    from mixcalphad.chem.miedema import miedema_pairs
 
     return float(np.sqrt(np.mean((miedema_pairs(*pairs_of(test)) - test["HM_MIX_J"].to_numpy(float))**2)) / 1000)
 
@@ -187,8 +187,8 @@ def main() -> None:
 
     from joblib import Parallel, delayed
 
-    from mixcalphad.corpus import build_dataset
-    from mixcalphad.model import training_rows
+    from mixcalphad.data.corpus import build_dataset
+    from mixcalphad.model.regressor import training_rows
 
     t0 = time.perf_counter()
     rows = training_rows(build_dataset(progress=False).observations).reset_index(drop=True)

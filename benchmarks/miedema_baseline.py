@@ -12,8 +12,8 @@ import time
 
 import pandas as pd
 
-from mixcalphad.corpus import build_dataset
-from mixcalphad.evaluation import miedema_baseline
+from mixcalphad.data.corpus import build_dataset
+from mixcalphad.model.evaluation import miedema_baseline
 
 OPTIONS = {
     "default": {},

@@ -9,8 +9,8 @@ import time
 
 import numpy as np
 
-from mixcalphad.elements import supported_elements
-from mixcalphad.model import load_default_model
+from mixcalphad.chem.elements import supported_elements
+from mixcalphad.model.predictor import load_default_model
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ class MiedemaBenchmarkAdapter:
     version_ = "miedema-benchmark-adapter"
 
     def predict(self, a, b, x_b, return_std=True):
-        from mixcalphad.miedema import miedema_hmix
+        from mixcalphad.chem.miedema import miedema_hmix
 
         x_b = np.asarray(x_b, dtype=float)
         return miedema_hmix(a, b, x_b), np.full(x_b.shape, 5000.0)
@@ -41,10 +41,10 @@ def main() -> None:
     import pycalphad
     from pycalphad import Database
 
-    from mixcalphad import tdb
-    from mixcalphad.elements import supported_elements
+    from mixcalphad.calphad import tdb
+    from mixcalphad.chem.elements import supported_elements
     from mixcalphad.errors import MixcalphadError
-    from mixcalphad.redlich_kister import fit_binaries, load_default_predictor, predictor_label
+    from mixcalphad.calphad.redlich_kister import fit_binaries, load_default_predictor, predictor_label
 
     rows = []
 

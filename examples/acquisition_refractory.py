@@ -9,8 +9,8 @@ Run: ``python examples/acquisition_refractory.py``; writes ``acquisition_map.png
 """
 import pandas as pd
 
-from mixcalphad.acquisition import rank_binaries
-from mixcalphad.corpus import build_dataset
+from mixcalphad.acquisition.plan import rank_binaries
+from mixcalphad.data.corpus import build_dataset
 from mixcalphad.plot import periodic_uncertainty_map
 
 build = build_dataset(progress=False)

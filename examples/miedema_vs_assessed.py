@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from mixcalphad import build_dataset, miedema_hmix  # noqa: E402
-from mixcalphad.binaries import parse_system  # noqa: E402
+from mixcalphad.chem.binaries import parse_system  # noqa: E402
 
 a, b = parse_system("-".join(sys.argv[1:3]) if len(sys.argv) > 2 else "AL-CU")
 obs = build_dataset(progress=False).observations

@@ -13,8 +13,8 @@ import pycalphad
 from pycalphad import Database, calculate, equilibrium
 from pycalphad import variables as v
 
-from mixcalphad.redlich_kister import fit_binaries, load_default_predictor
-from mixcalphad.tdb import fill_plan, merge_into_tdb, read_provenance, write_tdb
+from mixcalphad.calphad.redlich_kister import fit_binaries, load_default_predictor
+from mixcalphad.calphad.tdb import fill_plan, merge_into_tdb, read_provenance, write_tdb
 
 out = Path(sys.argv[1] if len(sys.argv) > 1 else "tdb-example")
 model = load_default_predictor()

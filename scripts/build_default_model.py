@@ -10,9 +10,9 @@ import hashlib
 import time
 from pathlib import Path
 
-from mixcalphad.corpus import build_dataset
-from mixcalphad.io_utils import write_text
-from mixcalphad.model import DEFAULT_MODEL_FILE, HMixRegressor
+from mixcalphad.data.corpus import build_dataset
+from mixcalphad._io import write_text
+from mixcalphad.model.regressor import DEFAULT_MODEL_FILE, HMixRegressor
 
 DATA = Path(__file__).resolve().parents[1] / "src" / "mixcalphad" / "data"
 

@@ -386,7 +386,7 @@ def sources(table: pd.DataFrame, disagreements: list[dict]) -> dict:
                                  "La-Au, lanthanides, actinides; Zn, Cd, Hg (group 12) are not",
         "alkaline_earth_note": "Ca, Sr, Ba are not transition metals in this table (group 2); "
                                "some Miedema tables count them as transition metals, which "
-                               "mixcalphad.miedema offers as an option",
+                               "mixcalphad.chem.miedema offers as an option",
         "miedema_crosscheck": {
             "compared": {k: f"mendeleev {v_}" for k, v_ in MIEDEMA_CROSSCHECK.items()},
             "elements_compared": "every table element present in either source",

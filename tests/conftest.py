@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mixcalphad.miedema import miedema_hmix
+from mixcalphad.chem.miedema import miedema_hmix
 
 
 def pytest_addoption(parser):
@@ -20,7 +20,7 @@ def pytest_collection_modifyitems(config, items):
         if "slow" in item.keywords:
             item.add_marker(skip)
 
-from mixcalphad.store import Store
+from mixcalphad.data.store import Store
 
 
 def make_observations(system="AL-CU", xs=(0.25, 0.5, 0.75), values=(-5000.0, -8000.0, -6000.0),
@@ -34,7 +34,7 @@ def make_observations(system="AL-CU", xs=(0.25, 0.5, 0.75), values=(-5000.0, -80
 @pytest.fixture(scope="session")
 def default_build():
     """The default dataset (pycalphad TDBs + extra table + AIMD), built once per test session."""
-    from mixcalphad.corpus import build_dataset
+    from mixcalphad.data.corpus import build_dataset
 
     return build_dataset(progress=False)
 

@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mixcalphad.acquisition import (
+from mixcalphad.acquisition.plan import (
     AcquisitionError, VarianceGP, _fallback_aimd_temperature_K, aimd_temperature_K, binaries_of,
     cluster_features, rank_binaries, select_batch,
 )
 from mixcalphad.errors import UnknownElementError
-from mixcalphad.miedema import miedema_pairs
+from mixcalphad.chem.miedema import miedema_pairs
 
 #: Training elements: 3d transition metals; the ranking set adds alkali and refractory elements.
 TRAIN = ["CO", "CR", "CU", "FE", "MN", "NI", "TI", "V"]
@@ -267,7 +267,7 @@ def _run_cli(argv):
 
 
 def test_cli_acquire_with_store(tmp_path, capsys):
-    from mixcalphad.store import Store
+    from mixcalphad.data.store import Store
 
     store = Store(tmp_path / "store.json")
     store.add_observations(synthetic_observations(["CO", "CU", "FE", "NI"]))

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from mixcalphad.aimd.commands import main as aimd_main
-from mixcalphad.aimd.errors import IngestError, MissingRunFilesError, SettingsMismatchError
+from mixcalphad.cli.aimd import main as aimd_main
+from mixcalphad.errors import IngestError, MissingRunFilesError, SettingsMismatchError
 from mixcalphad.aimd.ingest import (COLLECTION, RUNS_TABLE, advance_runs, hmix_from_folders, ingest_vasp_runs,
                                     runs_status)
 from mixcalphad.aimd.vasp import prepare_vasp_runs, read_manifest
-from mixcalphad.store import Store
+from mixcalphad.data.store import Store
 
 
 def load_fixtures():

@@ -4,11 +4,11 @@ import json
 import numpy as np
 import pytest
 
-from mixcalphad.aimd.commands import main as aimd_main
-from mixcalphad.aimd.errors import OptionalDependencyError, ProtocolError
+from mixcalphad.cli.aimd import main as aimd_main
+from mixcalphad.errors import OptionalDependencyError, ProtocolError
 from mixcalphad.aimd.local import LocalSettings, make_calculator, pressure_kbar, run_local_md, run_local_md_many
 from mixcalphad.aimd.protocol import KBAR_PER_EV_A3
-from mixcalphad.store import Store
+from mixcalphad.data.store import Store
 
 SHORT = {"n_atoms": 32, "ps": 0.36, "stage_ps": 0.09, "max_stages": 4, "parallel": "serial", "seed": 1}
 

@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from mixcalphad.aimd.errors import ProtocolError
+from mixcalphad.errors import ProtocolError
 from mixcalphad.aimd.protocol import (A3_PER_CM3_MOL, MELTING_EXPANSION, RunSettings, RunSpec, paper_plan,
                                       paper_systems, plan_runs, read_plan, run_temperature, smearing_tags,
                                       vegard_volume_A3)
-from mixcalphad.elements import element_property
+from mixcalphad.chem.elements import element_property
 
 
 @pytest.mark.parametrize("refractory, T", [("IR", 2750.0), ("OS", 3350.0), ("RE", 3500.0), ("W", 3700.0)])

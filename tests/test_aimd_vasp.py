@@ -11,7 +11,7 @@ import pytest
 from ase.io import read
 
 from mixcalphad.aimd.analysis import analyze_run
-from mixcalphad.aimd.errors import (AIMDParseError, MissingRunFilesError, OptionalDependencyError, ProtocolError,
+from mixcalphad.errors import (AIMDParseError, MissingRunFilesError, OptionalDependencyError, ProtocolError,
                                     SettingsMismatchError)
 from mixcalphad.aimd.protocol import KBAR_PER_EV_A3, RunSettings, paper_systems, vegard_volume_A3
 from mixcalphad.aimd.vasp import (check_incar, incar_tags, prepare_vasp_runs, random_packing, read_manifest,

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mixcalphad.binaries import parse_system, sorted_pair, system_name, x_sorted
+from mixcalphad.chem.binaries import parse_system, sorted_pair, system_name, x_sorted
 from mixcalphad.errors import CompositionError, MixcalphadError
 
 

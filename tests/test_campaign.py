@@ -1,9 +1,9 @@
 import pandas as pd
 import pytest
 
-from mixcalphad.campaign import Campaign
-from mixcalphad.model import HMixRegressor
-from mixcalphad.store import Store
+from mixcalphad.workflow.campaign import Campaign
+from mixcalphad.model.regressor import HMixRegressor
+from mixcalphad.data.store import Store
 
 ELEMENTS = ["AL", "CU", "FE", "IR", "MG", "NI", "SI", "TI", "W", "ZR"]
 

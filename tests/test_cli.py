@@ -130,7 +130,7 @@ def test_predict_bad_input(capsys, argv, message):
 def test_train_and_evaluate_on_a_small_store(tmp_path, capsys):
     from test_model import ELEMENTS, synthetic_observations
 
-    from mixcalphad.store import Store
+    from mixcalphad.data.store import Store
 
     store = tmp_path / "store.json"
     Store(store).add_observations(synthetic_observations(ELEMENTS[:9], noise=300.0))

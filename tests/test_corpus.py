@@ -1,7 +1,7 @@
 import pytest
 
-from mixcalphad.corpus import aimd_observations, build_dataset, build_store, extra_assessed_observations
-from mixcalphad.store import OBSERVATION_COLUMNS, Store
+from mixcalphad.data.corpus import aimd_observations, build_dataset, build_store, extra_assessed_observations
+from mixcalphad.data.store import OBSERVATION_COLUMNS, Store
 
 
 def test_aimd_table_is_the_papers_table_1():

@@ -1,4 +1,4 @@
-"""The shipped element table and its runtime access (mixcalphad.elements)."""
+"""The shipped element table and its runtime access (mixcalphad.chem.elements)."""
 import importlib.util
 import json
 import subprocess
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mixcalphad.elements import (PROPERTY_COLUMNS, SUPPORT_COLUMNS, element_property, element_table,
+from mixcalphad.chem.elements import (PROPERTY_COLUMNS, SUPPORT_COLUMNS, element_property, element_table,
                                  get_element, supported_elements)
 from mixcalphad.errors import MissingPropertyError, MixcalphadError, UnknownElementError
 

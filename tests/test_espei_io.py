@@ -12,13 +12,13 @@ import pytest
 import yaml
 from pycalphad import Database, calculate
 
-from mixcalphad import redlich_kister as rk
+from mixcalphad.calphad import redlich_kister as rk
 from mixcalphad.errors import DatasetError, MixcalphadError, OutputExistsError
-from mixcalphad.espei_io import (check_espei_datasets, export_espei, hm_mix_dataset, phase_models,
+from mixcalphad.calphad.espei_io import (check_espei_datasets, export_espei, hm_mix_dataset, phase_models,
                                  run_espei_input, write_espei_datasets)
-from mixcalphad.harvest import harvest_tdb
-from mixcalphad.redlich_kister import fit_binaries
-from mixcalphad.tdb import interaction_symbols, write_tdb
+from mixcalphad.data.harvest import harvest_tdb
+from mixcalphad.calphad.redlich_kister import fit_binaries
+from mixcalphad.calphad.tdb import interaction_symbols, write_tdb
 
 from conftest import MiedemaDouble
 

@@ -2,9 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mixcalphad.elements import get_element
+from mixcalphad.chem.elements import get_element
 from mixcalphad.errors import CompositionError, MissingPropertyError, MixcalphadError, UnknownElementError
-from mixcalphad.features import FULL, PAPER10, BinaryFeaturizer
+from mixcalphad.model.features import FULL, PAPER10, BinaryFeaturizer
 
 
 def test_mean_and_deviation_closed_form():

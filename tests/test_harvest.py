@@ -1,4 +1,4 @@
-"""Tests of mixcalphad.harvest: ΔH_mix of binary liquids read from TDB files."""
+"""Tests of mixcalphad.data.harvest: ΔH_mix of binary liquids read from TDB files."""
 import hashlib
 import shutil
 from pathlib import Path
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mixcalphad.errors import TDBError
-from mixcalphad.harvest import (COLUMNS, DEFAULT_X, CorpusHarvest, HarvestResult, default_corpus_paths,
+from mixcalphad.data.harvest import (COLUMNS, DEFAULT_X, CorpusHarvest, HarvestResult, default_corpus_paths,
                                 harvest_corpus, harvest_tdb)
 
 DATA = Path(__file__).parent / "data"

@@ -4,7 +4,7 @@ import stat
 import pytest
 
 from mixcalphad.errors import OutputExistsError
-from mixcalphad.io_utils import atomic_path, write_text
+from mixcalphad._io import atomic_path, write_text
 
 
 def test_write_is_atomic_and_leaves_nothing_on_failure(tmp_path):

@@ -5,7 +5,7 @@ import pytest
 
 from mixcalphad.cli import main
 from mixcalphad.errors import CompositionError, MixcalphadError, TDBError
-from mixcalphad.liquidus import LiquidusCalculator, isopleth, liquidus
+from mixcalphad.calphad.liquidus import LiquidusCalculator, isopleth, liquidus
 
 R = 8.314462618
 # Cu: Tm 1300 K, ΔH 13 kJ; Ni: Tm 1700 K, ΔH 17 kJ; Ag: Tm 1200 K, ΔH 12 kJ (made-up round numbers)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from mixcalphad.errors import CompositionError, MissingPropertyError, UnknownElementError
-from mixcalphad.miedema import miedema_class, miedema_for_observations, miedema_hmix
+from mixcalphad.chem.miedema import miedema_class, miedema_for_observations, miedema_hmix
 
 
 # Textbook liquid values at x = 0.5 (a = 0.73 on R/P, gamma = 0, no transformation term), kJ/mol

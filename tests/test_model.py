@@ -5,10 +5,11 @@ import pandas as pd
 import pytest
 
 from mixcalphad.errors import CompositionError, UnknownElementError
-from mixcalphad.evaluation import nested_cross_validation
-from mixcalphad.features import BinaryFeaturizer
-from mixcalphad.miedema import miedema_pairs
-from mixcalphad.model import HMixRegressor, ModelError, dataset_hash, load_default_model, training_rows
+from mixcalphad.model.evaluation import nested_cross_validation
+from mixcalphad.model.features import BinaryFeaturizer
+from mixcalphad.chem.miedema import miedema_pairs
+from mixcalphad.model.regressor import HMixRegressor, ModelError, dataset_hash, training_rows
+from mixcalphad.model.predictor import load_default_model
 
 ELEMENTS = ["AG", "AL", "AU", "CO", "CR", "CU", "FE", "GA", "GE", "IN", "MG", "MN", "NI", "PB", "PD", "SI",
             "SN", "TI", "V", "ZN", "ZR"]
@@ -74,7 +75,7 @@ def test_tuning_and_elimination_run_in_the_inner_loop():
     model = HMixRegressor(tune=True, n_members=2, inner_folds=3, min_features=20, random_state=0,
                           progress=False).fit(data)
     assert 20 <= len(model.features_) <= 36
-    assert model.params_ in [dict(p) for p in __import__("mixcalphad.model", fromlist=["PARAM_GRID"]).PARAM_GRID]
+    assert model.params_ in [dict(p) for p in __import__("mixcalphad.model.regressor", fromlist=["PARAM_GRID"]).PARAM_GRID]
     assert model.inner_rmse_ > 0
 
 

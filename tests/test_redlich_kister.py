@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mixcalphad import redlich_kister as rk
+from mixcalphad.calphad import redlich_kister as rk
 from mixcalphad.errors import DatasetError, MixcalphadError
-from mixcalphad.miedema import miedema_hmix
-from mixcalphad.redlich_kister import (BinaryFit, RKFit, TemperatureModel, fit_binaries, fit_binary,
+from mixcalphad.chem.miedema import miedema_hmix
+from mixcalphad.calphad.redlich_kister import (BinaryFit, RKFit, TemperatureModel, fit_binaries, fit_binary,
                                        fit_redlich_kister, kaptay, rk_basis, rk_excess, supported_order)
 
 from conftest import MiedemaDouble
@@ -218,7 +218,7 @@ def test_fit_binaries_and_the_default_predictor(monkeypatch):
 def test_default_predictor_absence_is_a_mixcalphad_error(monkeypatch):
     import sys
 
-    monkeypatch.setitem(sys.modules, "mixcalphad.model", None)  # import fails
+    monkeypatch.setitem(sys.modules, "mixcalphad.model.regressor", None)  # import fails
     with pytest.raises(MixcalphadError, match="default"):
         rk.load_default_predictor()
 

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import make_observations
 from mixcalphad.errors import DatasetError, StoreConflictError, StoreError
-from mixcalphad.store import SCHEMA_VERSION, Store
+from mixcalphad.data.store import SCHEMA_VERSION, Store
 
 
 def test_add_and_query_round_trip(store):

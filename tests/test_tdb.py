@@ -14,14 +14,14 @@ from pycalphad import Database, calculate, equilibrium
 from pycalphad import variables as v
 from scipy.optimize import brentq
 
-from mixcalphad import redlich_kister as rk
-from mixcalphad import tdb
-from mixcalphad.elements import element_table
+from mixcalphad.calphad import redlich_kister as rk
+from mixcalphad.calphad import tdb
+from mixcalphad.chem.elements import element_table
 from mixcalphad.errors import MixcalphadError, OutputExistsError, TDBError, UnknownElementError
-from mixcalphad.harvest import harvest_tdb
-from mixcalphad.miedema import miedema_hmix
-from mixcalphad.redlich_kister import fit_binaries, fit_redlich_kister, kaptay
-from mixcalphad.tdb import (fill_plan, merge_into_tdb, read_provenance, read_provenance_blocks, to_database,
+from mixcalphad.data.harvest import harvest_tdb
+from mixcalphad.chem.miedema import miedema_hmix
+from mixcalphad.calphad.redlich_kister import fit_binaries, fit_redlich_kister, kaptay
+from mixcalphad.calphad.tdb import (fill_plan, merge_into_tdb, read_provenance, read_provenance_blocks, to_database,
                             unary, write_tdb)
 
 from conftest import MiedemaDouble

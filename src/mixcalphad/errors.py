@@ -4,6 +4,9 @@ Every error a user can trigger with bad input is a subclass of :class:`Mixcalpha
 the offending element, file, line or record, so that the command line can print it without a
 traceback.
 """
+from __future__ import annotations
+
+from pathlib import Path
 
 
 class MixcalphadError(Exception):
@@ -53,3 +56,46 @@ class OutputExistsError(MixcalphadError, FileExistsError):
 
 class CompositionError(MixcalphadError, ValueError):
     """A mole fraction outside [0, 1], or a binary made of one element twice."""
+
+
+# --- AIMD ---------------------------------------------------------------------------------------
+class AIMDError(MixcalphadError):
+    """Base class of the AIMD errors."""
+
+
+class AIMDParseError(AIMDError, ValueError):
+    """A VASP or run file that cannot be read (names the file and, where known, the line or step)."""
+
+    def __init__(self, path: str | Path, message: str, *, line: int | None = None,
+                 step: int | None = None):
+        self.path, self.line, self.step = Path(path), line, step
+        where = f"{self.path}"
+        if line is not None:
+            where += f", line {line}"
+        if step is not None:
+            where += f", MD step {step}"
+        super().__init__(f"{where}: {message}")
+
+
+class MissingRunFilesError(AIMDError, FileNotFoundError):
+    """A run folder lacks the files an analysis needs (names the folder and what was looked for)."""
+
+
+class SettingsMismatchError(AIMDError, ValueError):
+    """Runs that must share every non-composition setting do not (names the runs and fields)."""
+
+
+class PressureWindowError(AIMDError, ValueError):
+    """A run's mean pressure lies outside the accepted window where a caller demanded it."""
+
+
+class ProtocolError(AIMDError, ValueError):
+    """A run plan, protocol option or element that the protocol cannot handle."""
+
+
+class IngestError(AIMDError):
+    """A runs folder that cannot be ingested (no manifest, inconsistent manifest…)."""
+
+
+class OptionalDependencyError(AIMDError, ImportError):
+    """An optional package (atomate2/jobflow, chgnet, sevenn) is needed but not installed."""

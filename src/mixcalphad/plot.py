@@ -18,7 +18,7 @@ def _pyplot():
 
 
 def _save(fig, path: str | Path) -> Path:
-    from .io_utils import atomic_path
+    from mixcalphad._io import atomic_path
 
     path = Path(path)
     with atomic_path(path) as tmp:
@@ -80,8 +80,8 @@ def hmix_curves(predictor, systems, observations: pd.DataFrame, path: str | Path
     observations : DataFrame
         Store observations (``system``, ``x_B``, ``HM_MIX_J``, ``kind``); drawn where present.
     """
-    from .binaries import parse_system
-    from .miedema import miedema_hmix
+    from mixcalphad.chem.binaries import parse_system
+    from mixcalphad.chem.miedema import miedema_hmix
 
     plt = _pyplot()
     systems = list(systems)
@@ -148,7 +148,7 @@ def periodic_uncertainty_map(binaries: pd.DataFrame, path: str | Path, *, score:
     binaries : DataFrame
         One row per binary: ``system`` (``"AL-NI"``), the ``score`` column (GP σ, J/mol) and the
         ``cluster`` column (int); optionally a boolean ``selected`` and a string ``excluded``
-        column (``""`` for candidates), as in :attr:`mixcalphad.acquisition.AcquisitionPlan.binaries`.
+        column (``""`` for candidates), as in :attr:`mixcalphad.acquisition.plan.AcquisitionPlan.binaries`.
     path : str or Path
         Output file; ``.png``, ``.svg`` or any suffix matplotlib knows.
 
@@ -163,8 +163,8 @@ def periodic_uncertainty_map(binaries: pd.DataFrame, path: str | Path, *, score:
     from matplotlib.colors import to_rgba
     from matplotlib.patches import Patch, Rectangle
 
-    from .binaries import parse_system
-    from .elements import element_table
+    from mixcalphad.chem.binaries import parse_system
+    from mixcalphad.chem.elements import element_table
 
     if len(binaries) == 0:
         raise ValueError("no binaries to draw")

@@ -5,7 +5,7 @@ Modules: :mod:`.protocol` (temperature rule, Vegard volume, settings key, run pl
 references), :mod:`.vasp` (inputs, INCAR check, manifest, SLURM template, jobflow export),
 :mod:`.vasp_outputs` (vasprun.xml/OUTCAR/OSZICAR readers), :mod:`.analysis` (equilibration, N_eff,
 SEM, volume search, H(p = 0), liquidity, ΔH_mix), :mod:`.ingest` (status, next stage, ΔH_mix from
-folders, store), :mod:`.local` (ASE calculators), :mod:`.commands` (CLI).
+folders, store), :mod:`.local` (ASE calculators), :mod:`mixcalphad.cli.aimd` (CLI).
 
 Units: eV/atom, Å³ and kbar inside; J/mol of atoms and K in what reaches the store and the CLI.
 

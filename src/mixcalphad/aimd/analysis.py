@@ -32,9 +32,9 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from ..binaries import sorted_pair
-from .errors import AIMDParseError, SettingsMismatchError
-from .protocol import EV_TO_J_PER_MOL, KBAR_PER_EV_A3, PROTOCOL, settings_diff
+from mixcalphad.chem.binaries import sorted_pair
+from mixcalphad.errors import AIMDParseError, SettingsMismatchError
+from mixcalphad.aimd.protocol import EV_TO_J_PER_MOL, KBAR_PER_EV_A3, PROTOCOL, settings_diff
 
 log = logging.getLogger(__name__)
 
@@ -528,7 +528,7 @@ def analyze_series(*, energy_eV: np.ndarray, n_atoms: int, volume_A3: float, T_K
 
 def analyze_run(traj, *, volume_fit: VolumeFit | None = None, label: str = "", **limits) -> RunAnalysis:
     """Analyse a VASP :class:`~mixcalphad.aimd.vasp_outputs.MDTrajectory` (see :func:`analyze_series`)."""
-    from .vasp_outputs import ENERGY_DEFINITION
+    from mixcalphad.aimd.vasp_outputs import ENERGY_DEFINITION
 
     settings = traj.settings()
     extra = []
@@ -554,7 +554,7 @@ def analyze_run(traj, *, volume_fit: VolumeFit | None = None, label: str = "", *
 
 def volume_point(analysis_or_traj, label: str = "") -> VolumePoint:
     """A :class:`VolumePoint` from a stage run (an MDTrajectory or a RunAnalysis of one)."""
-    from .vasp_outputs import ENERGY_DEFINITION, MDTrajectory
+    from mixcalphad.aimd.vasp_outputs import ENERGY_DEFINITION, MDTrajectory
 
     if isinstance(analysis_or_traj, MDTrajectory):
         traj = analysis_or_traj

@@ -8,7 +8,7 @@
 * :func:`advance_runs` — writes the next volume stage (linear p(V) step, ±10 %) or, once a stage is
   accepted (|p̄| < 2 kbar, SEM < 1 kbar), the production POSCAR (its CONTCAR, velocities kept).
 * :func:`hmix_from_folders` — ΔH_mix from three run folders (prepared layout or plain output folders).
-* :func:`ingest_vasp_runs` — every finished binary of a runs folder into a :class:`~mixcalphad.store.Store`:
+* :func:`ingest_vasp_runs` — every finished binary of a runs folder into a :class:`~mixcalphad.data.store.Store`:
   idempotent (the reference records SHA-256 checksums of the files read), all-or-nothing per binary
   (everything is computed and checked against the store before anything is written), with the
   source (code, version, settings key, files). Binaries with blocking flags (pressure window, short,
@@ -26,14 +26,14 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from ..errors import MixcalphadError, StoreConflictError
-from ..io_utils import write_text
-from .analysis import (MixingResult, RunAnalysis, VolumeFit, analyze_run, fit_volume, mixing_enthalpy,
+from mixcalphad.errors import MixcalphadError, StoreConflictError
+from mixcalphad._io import write_text
+from mixcalphad.aimd.analysis import (MixingResult, RunAnalysis, VolumeFit, analyze_run, fit_volume, mixing_enthalpy,
                        volume_point)
-from .errors import AIMDParseError, MissingRunFilesError
-from .protocol import PROTOCOL, RunSettings, RunSpec
-from .vasp import check_incar, read_manifest, write_job_lists, write_stage
-from .vasp_outputs import output_folders, read_incar, read_outputs, scan_steps
+from mixcalphad.errors import AIMDParseError, MissingRunFilesError
+from mixcalphad.aimd.protocol import PROTOCOL, RunSettings, RunSpec
+from mixcalphad.aimd.vasp import check_incar, read_manifest, write_job_lists, write_stage
+from mixcalphad.aimd.vasp_outputs import output_folders, read_incar, read_outputs, scan_steps
 
 log = logging.getLogger(__name__)
 
@@ -286,7 +286,7 @@ def advance_runs(runs_dir: str | Path) -> list[str]:
 
 
 def _potcar_paths(meta: Mapping, spec: RunSpec) -> dict:
-    from .vasp import potcar_info
+    from mixcalphad.aimd.vasp import potcar_info
 
     info = potcar_info(spec.settings, spec.elements)
     if not meta.get("potcar_written"):
@@ -433,7 +433,7 @@ def ingest_vasp_runs(runs_dir: str | Path, store=None, *, replace: bool = False,
     runs_dir : path
         A folder written by :func:`~mixcalphad.aimd.vasp.prepare_vasp_runs`.
     store : Store or path, optional
-        Default :func:`~mixcalphad.store.default_store_path`.
+        Default :func:`~mixcalphad.data.store.default_store_path`.
     replace : bool
         Overwrite a stored value that changed (e.g. after extending a run).
     include_flagged : bool
@@ -451,7 +451,7 @@ def ingest_vasp_runs(runs_dir: str | Path, store=None, *, replace: bool = False,
     """
     from tqdm.auto import tqdm
 
-    from ..store import Store
+    from mixcalphad.data.store import Store
 
     runs_dir = Path(runs_dir)
     store = store if isinstance(store, Store) else Store(store)
@@ -528,7 +528,7 @@ def _precheck(store, obs: pd.DataFrame, records: list[dict], replace: bool) -> N
     """Raise StoreConflictError before anything is written if either insert would conflict."""
     if replace or not store.path.exists():
         return
-    from ..store import observation_key
+    from mixcalphad.data.store import observation_key
 
     row = obs.iloc[0].to_dict()
     stored = store.observations(kind="aimd", system=row["system"], source=row["source"])

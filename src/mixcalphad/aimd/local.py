@@ -37,11 +37,11 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..binaries import normalize_symbol, parse_system
-from .analysis import (MixingResult, RunAnalysis, VolumeFit, VolumePoint, analyze_series, fit_volume,
+from mixcalphad.chem.binaries import normalize_symbol, parse_system
+from mixcalphad.aimd.analysis import (MixingResult, RunAnalysis, VolumeFit, VolumePoint, analyze_series, fit_volume,
                        mixing_enthalpy, series_stats)
-from .errors import OptionalDependencyError, ProtocolError
-from .protocol import (KBAR_PER_EV_A3, MELTING_EXPANSION, PROTOCOL, composition_label, run_temperature,
+from mixcalphad.errors import OptionalDependencyError, ProtocolError
+from mixcalphad.aimd.protocol import (KBAR_PER_EV_A3, MELTING_EXPANSION, PROTOCOL, composition_label, run_temperature,
                        vegard_volume_A3)
 
 log = logging.getLogger(__name__)
@@ -344,7 +344,7 @@ def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, pro
     """
     from ase import units
 
-    from .vasp import random_packing
+    from mixcalphad.aimd.vasp import random_packing
 
     t_start = time.perf_counter()
     comp = {normalize_symbol(el): int(n) for el, n in sorted(composition.items())}
@@ -427,7 +427,7 @@ class LocalMDResult:
         return self.mixing.sigma_J
 
     def observation(self, collection: str = COLLECTION) -> dict:
-        """The store row (:data:`~mixcalphad.store.OBSERVATION_COLUMNS`)."""
+        """The store row (:data:`~mixcalphad.data.store.OBSERVATION_COLUMNS`)."""
         m = self.mixing
         reference = json.dumps({"code": f"ase-{self.settings.calculator}", "version": self.settings.calculator_version,
                                 "settings": self.settings.to_dict(), "production_ps": self.production_ps,
@@ -561,7 +561,7 @@ def run_local_md_many(systems, *, x_B: float = 0.5, n_atoms: int = 64, T_K: floa
         mixing = mixing_enthalpy(three["pure_a"].analysis, three["pure_b"].analysis, three["alloy"].analysis)
         results.append(LocalMDResult(mixing, three, settings, ps))
     if store is not None:
-        from ..store import Store
+        from mixcalphad.data.store import Store
 
         store = store if isinstance(store, Store) else Store(store)
         store.add_observations(pd.DataFrame([r.observation(collection) for r in results]), replace=replace)

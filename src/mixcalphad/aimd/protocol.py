@@ -47,10 +47,10 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..binaries import normalize_symbol, parse_system, sorted_pair, system_name
-from ..elements import element_property, get_element
-from ..errors import MixcalphadError
-from .errors import ProtocolError
+from mixcalphad.chem.binaries import normalize_symbol, parse_system, sorted_pair, system_name
+from mixcalphad.chem.elements import element_property, get_element
+from mixcalphad.errors import MixcalphadError
+from mixcalphad.errors import ProtocolError
 
 log = logging.getLogger(__name__)
 

@@ -35,12 +35,12 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from ..errors import OutputExistsError
-from ..io_utils import write_text
-from .errors import OptionalDependencyError, ProtocolError, SettingsMismatchError
-from .protocol import (MELTING_EXPANSION, PROTOCOL, RunPlan, RunSettings, RunSpec, plan_runs,
+from mixcalphad.errors import OutputExistsError
+from mixcalphad._io import write_text
+from mixcalphad.errors import OptionalDependencyError, ProtocolError, SettingsMismatchError
+from mixcalphad.aimd.protocol import (MELTING_EXPANSION, PROTOCOL, RunPlan, RunSettings, RunSpec, plan_runs,
                        smearing_tags)
-from .vasp_outputs import read_incar
+from mixcalphad.aimd.vasp_outputs import read_incar
 
 log = logging.getLogger(__name__)
 
@@ -425,7 +425,7 @@ class PreparedRuns:
 
 def read_manifest(out: str | Path) -> dict:
     """The manifest of a runs folder."""
-    from .errors import IngestError
+    from mixcalphad.errors import IngestError
 
     path = Path(out) / MANIFEST
     if not path.is_file():

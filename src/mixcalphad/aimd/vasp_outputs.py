@@ -28,8 +28,8 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from .errors import AIMDParseError, MissingRunFilesError
-from .protocol import K_B_EV, KBAR_PER_EV_A3, RunSettings, smearing_rule
+from mixcalphad.errors import AIMDParseError, MissingRunFilesError
+from mixcalphad.aimd.protocol import K_B_EV, KBAR_PER_EV_A3, RunSettings, smearing_rule
 
 log = logging.getLogger(__name__)
 

@@ -10,13 +10,13 @@ import argparse
 import logging
 import sys
 
-from ..aimd import commands as aimd_commands
-from . import acquire, calphad, campaign, data, liquidus, model
+from mixcalphad.cli import aimd as aimd_commands
+from mixcalphad.cli import acquire, calphad, campaign, data, liquidus, model
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full ``mixcalphad`` argument parser."""
-    from .. import __version__
+    from mixcalphad import __version__
 
     parser = argparse.ArgumentParser(
         prog="mixcalphad",
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
-    from ..errors import MixcalphadError
+    from mixcalphad.errors import MixcalphadError
 
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],

@@ -3,20 +3,20 @@ from __future__ import annotations
 
 import sys
 
-from .common import add_json_option, print_json, print_table
+from mixcalphad.cli.common import add_json_option, print_json, print_table
 
 
 def _data_for(args):
     """Observations and flags of ``--store`` if given, else of the embedded default dataset."""
     if args.store:
-        from ..errors import StoreError
-        from ..store import Store
+        from mixcalphad.errors import StoreError
+        from mixcalphad.data.store import Store
 
         store = Store(args.store)
         if not store.path.exists():
             raise StoreError(f"no store at {store.path}; build one with 'mixcalphad data build --store {store.path}'")
         return store.observations(), store.flags(), store
-    from ..corpus import build_dataset
+    from mixcalphad.data.corpus import build_dataset
 
     print("building the default dataset (pycalphad TDBs + assessed table + AIMD)…", file=sys.stderr)
     build = build_dataset()
@@ -40,10 +40,11 @@ def _n_clusters(text: str):
 def cmd_acquire(args) -> int:
     from pathlib import Path
 
-    from ..acquisition import VarianceGP, rank_binaries
-    from ..errors import OutputExistsError
-    from ..io_utils import atomic_path
-    from ..model import HMixRegressor, load_default_model
+    from mixcalphad.acquisition.plan import VarianceGP, rank_binaries
+    from mixcalphad.errors import OutputExistsError
+    from mixcalphad._io import atomic_path
+    from mixcalphad.model.regressor import HMixRegressor
+    from mixcalphad.model.predictor import load_default_model
 
     for target in (args.out, args.map):
         if target and not args.force and Path(target).exists():
@@ -62,7 +63,7 @@ def cmd_acquire(args) -> int:
                              "model_sigma_J": 1}).to_csv(tmp, index=False)
         outputs["plan_csv"] = str(args.out)
     if args.map:
-        from ..plot import periodic_uncertainty_map
+        from mixcalphad.plot import periodic_uncertainty_map
 
         outputs["map"] = str(periodic_uncertainty_map(plan.binaries, args.map))
     recorded = None

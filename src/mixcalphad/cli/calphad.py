@@ -1,6 +1,6 @@
 """Handlers of ``fit``, ``write-tdb``, ``fill`` and ``espei-datasets``: Calphad output of the fits.
 
-Every command fits binaries with :func:`mixcalphad.redlich_kister.fit_binary`: observations from
+Every command fits binaries with :func:`mixcalphad.calphad.redlich_kister.fit_binary`: observations from
 the store (assessed, AIMD, user…; ``--store``, default ``$MIXCALPHAD_STORE`` or
 ``~/.mixcalphad/store.json`` when that file exists; ``--no-store`` to ignore it) combined by weight
 with the default model's predictions (``--no-model`` for observations only).
@@ -11,7 +11,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .common import add_json_option, add_store_option, print_json, print_table
+from mixcalphad.cli.common import add_json_option, add_store_option, print_json, print_table
 
 logger = logging.getLogger(__name__)
 
@@ -21,8 +21,8 @@ def _observations(args):
     """The store's observations, or None (no store, or ``--no-store``)."""
     if getattr(args, "no_store", False):
         return None
-    from ..errors import StoreError
-    from ..store import Store, default_store_path
+    from mixcalphad.errors import StoreError
+    from mixcalphad.data.store import Store, default_store_path
 
     path = Path(args.store) if args.store else default_store_path()
     if not path.exists():
@@ -36,34 +36,34 @@ def _observations(args):
 def _predictor(args):
     if getattr(args, "no_model", False):
         return None
-    from .. import redlich_kister
+    from mixcalphad.calphad import redlich_kister
 
     return redlich_kister.load_default_predictor()
 
 
 def _temperature_model(args):
-    from ..redlich_kister import ENTHALPY_ONLY, kaptay
+    from mixcalphad.calphad.redlich_kister import ENTHALPY_ONLY, kaptay
 
     if args.temperature_model == "kaptay":
         return kaptay(args.tau) if args.tau is not None else kaptay()
     if args.tau is not None:
-        from ..errors import MixcalphadError
+        from mixcalphad.errors import MixcalphadError
 
         raise MixcalphadError("--tau applies only with --temperature-model kaptay")
     return ENTHALPY_ONLY
 
 
 def _elements(args) -> list[str]:
-    from ..elements import get_element, supported_elements
+    from mixcalphad.chem.elements import get_element, supported_elements
 
     if getattr(args, "all", False):
         if args.elements:
-            from ..errors import MixcalphadError
+            from mixcalphad.errors import MixcalphadError
 
             raise MixcalphadError("give --elements or --all, not both")
         return supported_elements()
     if not args.elements or len(set(e.upper() for e in args.elements)) < 2:
-        from ..errors import MixcalphadError
+        from mixcalphad.errors import MixcalphadError
 
         raise MixcalphadError("give at least two elements with --elements (or --all)")
     return sorted({get_element(e).name for e in args.elements})
@@ -74,7 +74,7 @@ def _fit_options(args) -> dict:
 
 
 def _check_outputs(*paths, force: bool) -> None:
-    from ..errors import OutputExistsError
+    from mixcalphad.errors import OutputExistsError
 
     for path in paths:
         if path is not None and Path(path).exists() and not force:
@@ -112,9 +112,9 @@ def _stderr(message: str, args) -> None:
 
 # ---------------------------------------------------------------------- fit
 def cmd_fit(args) -> int:
-    from ..binaries import system_name
-    from ..elements import get_element
-    from ..redlich_kister import fit_binary
+    from mixcalphad.chem.binaries import system_name
+    from mixcalphad.chem.elements import get_element
+    from mixcalphad.calphad.redlich_kister import fit_binary
 
     a, b = get_element(args.a).name, get_element(args.b).name
     fit = fit_binary(a, b, predictor=_predictor(args), observations=_observations(args), **_fit_options(args))
@@ -139,8 +139,8 @@ def cmd_fit(args) -> int:
 
 # ---------------------------------------------------------------------- write-tdb
 def cmd_write_tdb(args) -> int:
-    from ..redlich_kister import fit_binaries
-    from ..tdb import Provenance, solids_description, write_tdb
+    from mixcalphad.calphad.redlich_kister import fit_binaries
+    from mixcalphad.calphad.tdb import Provenance, solids_description, write_tdb
 
     elements = _elements(args)
     _check_outputs(args.output, force=args.force)
@@ -169,8 +169,8 @@ def cmd_write_tdb(args) -> int:
 
 # ---------------------------------------------------------------------- fill
 def cmd_fill(args) -> int:
-    from ..redlich_kister import fit_binaries
-    from ..tdb import fill_plan, merge_into_tdb
+    from mixcalphad.calphad.redlich_kister import fit_binaries
+    from mixcalphad.calphad.tdb import fill_plan, merge_into_tdb
 
     _check_outputs(args.output, args.report, force=args.force)
     temperature_model = _temperature_model(args)
@@ -203,8 +203,8 @@ def cmd_fill(args) -> int:
 
 # ---------------------------------------------------------------------- espei-datasets
 def cmd_espei_datasets(args) -> int:
-    from ..espei_io import GENERATE_YAML, MCMC_YAML, export_espei
-    from ..redlich_kister import fit_binaries
+    from mixcalphad.calphad.espei_io import GENERATE_YAML, MCMC_YAML, export_espei
+    from mixcalphad.calphad.redlich_kister import fit_binaries
 
     elements = _elements(args)
     temperature_model = _temperature_model(args)

@@ -5,15 +5,15 @@ import sys
 import time
 from pathlib import Path
 
-from .common import add_json_option, print_json, print_table
+from mixcalphad.cli.common import add_json_option, print_json, print_table
 
 #: Binaries drawn in the main job's ΔH_mix figure: assessed, AIMD and data-free examples.
 SHOWCASE = ("AL-NI", "CU-ZR", "AL-CU", "FE-SI", "AL-IR", "OS-TI", "IR-ZR", "RE-W", "HF-OS")
 
 
 def cmd_campaign_refit(args) -> int:
-    from ..campaign import Campaign
-    from ..store import Store
+    from mixcalphad.workflow.campaign import Campaign
+    from mixcalphad.data.store import Store
 
     store = Store(args.store)
     report = Campaign(store, args.out, elements=args.elements, l0_threshold_J=args.threshold,
@@ -27,13 +27,14 @@ def _step(number: int, total: int, text: str, started: float) -> None:
 
 
 def cmd_run(args) -> int:
-    from ..aimd.vasp import prepare_vasp_runs
-    from ..campaign import Campaign
-    from ..corpus import build_dataset, build_store
-    from ..evaluation import miedema_baseline, nested_cross_validation
-    from ..model import HMixRegressor, load_default_model
-    from ..plot import hmix_curves, parity_plot
-    from ..store import Store
+    from mixcalphad.aimd.vasp import prepare_vasp_runs
+    from mixcalphad.workflow.campaign import Campaign
+    from mixcalphad.data.corpus import build_dataset, build_store
+    from mixcalphad.model.evaluation import miedema_baseline, nested_cross_validation
+    from mixcalphad.model.regressor import HMixRegressor
+    from mixcalphad.model.predictor import load_default_model
+    from mixcalphad.plot import hmix_curves, parity_plot
+    from mixcalphad.data.store import Store
 
     started = time.perf_counter()
     out = Path(args.out)

@@ -48,8 +48,8 @@ def print_table(frame, floatfmt: str = "{:.2f}") -> None:
 
 
 def open_store(args):
-    """The :class:`~mixcalphad.store.Store` named by ``--store``."""
-    from ..store import Store
+    """The :class:`~mixcalphad.data.store.Store` named by ``--store``."""
+    from mixcalphad.data.store import Store
 
     return Store(args.store)
 

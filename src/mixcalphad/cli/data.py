@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import json
 
-from .common import add_json_option, add_store_option, open_store, parse_grid, print_json, print_table
+from mixcalphad.cli.common import add_json_option, add_store_option, open_store, parse_grid, print_json, print_table
 
 
 # ---------------------------------------------------------------------- data
 def _build(args, store_path) -> dict:
-    from ..corpus import build_dataset, build_store
-    from ..store import Store
+    from mixcalphad.data.corpus import build_dataset, build_store
+    from mixcalphad.data.store import Store
 
     build = build_dataset(args.tdb, default_corpus=not args.no_default, progress=None)
     store = Store(store_path)
@@ -55,7 +55,7 @@ def cmd_data_build(args) -> int:
 def cmd_data_summary(args) -> int:
     store = open_store(args)
     if not store.path.exists():
-        from ..errors import StoreError
+        from mixcalphad.errors import StoreError
 
         raise StoreError(f"no store at {store.path}; build one with 'mixcalphad data build'")
     summary = store.summary()
@@ -75,7 +75,7 @@ def cmd_data_summary(args) -> int:
 
 # ---------------------------------------------------------------------- elements, miedema
 def cmd_elements(args) -> int:
-    from ..elements import element_table, get_element
+    from mixcalphad.chem.elements import element_table, get_element
 
     table = element_table()
     frame = (table if not args.symbols
@@ -91,8 +91,8 @@ def cmd_elements(args) -> int:
 
 
 def cmd_miedema(args) -> int:
-    from ..binaries import sorted_pair
-    from ..miedema import miedema_class, miedema_hmix
+    from mixcalphad.chem.binaries import sorted_pair
+    from mixcalphad.chem.miedema import miedema_class, miedema_hmix
 
     options = {"volume_correction": args.volume_correction,
                "alkaline_earth_transition": args.alkaline_earth_transition,

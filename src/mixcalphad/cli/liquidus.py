@@ -5,7 +5,7 @@ import argparse
 
 import numpy as np
 
-from .common import add_json_option, parse_grid, print_json, print_table
+from mixcalphad.cli.common import add_json_option, parse_grid, print_json, print_table
 
 
 def _pair(text: str) -> tuple[float, float]:
@@ -18,8 +18,8 @@ def _pair(text: str) -> tuple[float, float]:
 
 def compositions(args) -> np.ndarray:
     """The compositions asked for: a grid (binary), pairs or an isopleth (ternary)."""
-    from ..errors import MixcalphadError
-    from ..liquidus import isopleth
+    from mixcalphad.errors import MixcalphadError
+    from mixcalphad.calphad.liquidus import isopleth
 
     if len(args.elements) == 2:
         if args.isopleth:
@@ -34,8 +34,8 @@ def compositions(args) -> np.ndarray:
 
 
 def cmd_liquidus(args) -> int:
-    from ..liquidus import liquidus
-    from ..plot import liquidus_plot
+    from mixcalphad.calphad.liquidus import liquidus
+    from mixcalphad.plot import liquidus_plot
 
     result = liquidus(args.tdb, args.elements, compositions(args), T_min=args.t_min, T_max=args.t_max)
     figure = liquidus_plot(result, args.plot) if args.plot else None

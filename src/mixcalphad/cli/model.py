@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import add_json_option, parse_grid, print_json, print_table
+from mixcalphad.cli.common import add_json_option, parse_grid, print_json, print_table
 
 DEFAULT_GRID = "0.05:0.95:0.05"
 
@@ -14,14 +14,14 @@ DEFAULT_GRID = "0.05:0.95:0.05"
 def observations_for(args):
     """Observations of ``--store`` if given, else the embedded default dataset (built in memory)."""
     if args.store:
-        from ..errors import StoreError
-        from ..store import Store
+        from mixcalphad.errors import StoreError
+        from mixcalphad.data.store import Store
 
         store = Store(args.store)
         if not store.path.exists():
             raise StoreError(f"no store at {store.path}; build one with 'mixcalphad data build --store {store.path}'")
         return store.observations()
-    from ..corpus import build_dataset
+    from mixcalphad.data.corpus import build_dataset
 
     print("building the default dataset (pycalphad TDBs + assessed table + AIMD)…", file=sys.stderr)
     return build_dataset().observations
@@ -29,13 +29,14 @@ def observations_for(args):
 
 def model_for(args):
     """The model of ``--model`` if given, else the shipped default model."""
-    from ..model import HMixRegressor, load_default_model
+    from mixcalphad.model.regressor import HMixRegressor
+    from mixcalphad.model.predictor import load_default_model
 
     return HMixRegressor.load(args.model) if args.model else load_default_model()
 
 
 def cmd_train(args) -> int:
-    from ..model import HMixRegressor
+    from mixcalphad.model.regressor import HMixRegressor
 
     model = HMixRegressor(features=args.features, random_state=args.seed).fit(observations_for(args))
     path = model.save(args.out, overwrite=args.force)
@@ -55,10 +56,10 @@ def _predict_all(args, model) -> int:
     import pandas as pd
     from tqdm.auto import tqdm
 
-    from ..elements import supported_elements
-    from ..errors import MixcalphadError
-    from ..io_utils import atomic_path
-    from ..miedema import miedema_pairs
+    from mixcalphad.chem.elements import supported_elements
+    from mixcalphad.errors import MixcalphadError
+    from mixcalphad._io import atomic_path
+    from mixcalphad.chem.miedema import miedema_pairs
 
     if not args.out:
         raise MixcalphadError("predict --all needs --out predictions.csv")
@@ -87,9 +88,9 @@ def _predict_all(args, model) -> int:
 
 
 def cmd_predict(args) -> int:
-    from ..binaries import sorted_pair
-    from ..errors import MixcalphadError
-    from ..miedema import miedema_hmix
+    from mixcalphad.chem.binaries import sorted_pair
+    from mixcalphad.errors import MixcalphadError
+    from mixcalphad.chem.miedema import miedema_hmix
 
     if args.x is None:
         args.x = parse_grid(DEFAULT_GRID if args.all else "0.1:0.9:0.1")
@@ -114,9 +115,9 @@ def cmd_predict(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from ..evaluation import nested_cross_validation
-    from ..model import HMixRegressor
-    from ..plot import parity_plot
+    from mixcalphad.model.evaluation import nested_cross_validation
+    from mixcalphad.model.regressor import HMixRegressor
+    from mixcalphad.plot import parity_plot
 
     result = nested_cross_validation(observations_for(args), HMixRegressor(features=args.features, random_state=args.seed),
                                      outer_folds=args.outer_folds, n_jobs=args.jobs)

@@ -22,12 +22,13 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from .elements import supported_elements
-from .errors import MixcalphadError
-from .io_utils import write_text
-from .metrics import regression_errors
-from .model import HMixRegressor, dataset_hash, load_default_model, training_rows
-from .store import Store, observation_key
+from mixcalphad.chem.elements import supported_elements
+from mixcalphad.errors import MixcalphadError
+from mixcalphad._io import write_text
+from mixcalphad.model.metrics import regression_errors
+from mixcalphad.model.regressor import HMixRegressor, dataset_hash, training_rows
+from mixcalphad.model.predictor import load_default_model
+from mixcalphad.data.store import Store, observation_key
 
 log = logging.getLogger(__name__)
 
@@ -160,9 +161,9 @@ class Campaign:
     # ------------------------------------------------------------------ the loop
     def refit(self, *, progress: bool | None = None) -> CampaignReport:
         """Retrain, refit every binary, rewrite TDB/ESPEI/plan and report what changed."""
-        from .espei_io import write_espei_datasets
-        from .redlich_kister import fit_binaries
-        from .tdb import write_tdb
+        from mixcalphad.calphad.espei_io import write_espei_datasets
+        from mixcalphad.calphad.redlich_kister import fit_binaries
+        from mixcalphad.calphad.tdb import write_tdb
 
         observations = self.store.observations()
         observations = observations[observations["kind"] != "prediction"]
@@ -252,9 +253,9 @@ class Campaign:
         """Rank the next binaries to compute, record the selection, write the plan and its map."""
         if not self.plan_size:
             return None
-        from .acquisition import rank_binaries
-        from .io_utils import atomic_path
-        from .plot import periodic_uncertainty_map
+        from mixcalphad.acquisition.plan import rank_binaries
+        from mixcalphad._io import atomic_path
+        from mixcalphad.plot import periodic_uncertainty_map
 
         plan = rank_binaries(observations, n=self.plan_size, elements=elements, model=model,
                              flags=self.store.flags(), per_element=self.per_element)

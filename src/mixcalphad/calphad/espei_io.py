@@ -16,7 +16,7 @@ Weights
 ESPEI's likelihood σ of enthalpy data is 500 J/mol divided by the dataset ``weight``, so a dataset
 with uncertainty σ gets ``weight = 500/σ`` (:data:`ESPEI_ENTHALPY_SCALE_J`). σ is the one the fit
 used (:attr:`BinaryFit.points` ``fit_sigma_J``): an observation's own or its kind's default, and
-for predictions the model's σ inflated as described in :mod:`mixcalphad.redlich_kister` (a
+for predictions the model's σ inflated as described in :mod:`mixcalphad.calphad.redlich_kister` (a
 predicted curve weighs as one measurement of the model's σ, not nineteen). A weight is per
 dataset, so the points of one source and temperature are split into bins within which σ varies by
 less than 25 % (:data:`SIGMA_BIN_RATIO`); the bin's weight uses the geometric mean of its σ, so no
@@ -38,10 +38,10 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from .binaries import normalize_symbol
-from .errors import DatasetError, MixcalphadError, OutputExistsError
-from .io_utils import write_text
-from .redlich_kister import ENTHALPY_ONLY, PREDICTED, TemperatureModel
+from mixcalphad.chem.binaries import normalize_symbol
+from mixcalphad.errors import DatasetError, MixcalphadError, OutputExistsError
+from mixcalphad._io import write_text
+from mixcalphad.calphad.redlich_kister import ENTHALPY_ONLY, PREDICTED, TemperatureModel
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def hm_mix_dataset(a: str, b: str, x_B, values_J, *, T_K: float, sigma_J: float,
     DatasetError
         Empty input, mismatched lengths, x outside (0, 1), non-finite values, σ ≤ 0.
     """
-    from .binaries import sorted_pair
+    from mixcalphad.chem.binaries import sorted_pair
 
     a, b = normalize_symbol(a), normalize_symbol(b)
     A, B = sorted_pair(a, b)
@@ -142,7 +142,7 @@ def _sigma_bins(sigma: np.ndarray) -> np.ndarray:
 
 
 def binary_datasets(fit, *, prediction_T_K: float = PREDICTION_T_K) -> list[tuple[str, dict]]:
-    """``[(file stem, dataset)]`` for the points of one :class:`~mixcalphad.redlich_kister.BinaryFit`.
+    """``[(file stem, dataset)]`` for the points of one :class:`~mixcalphad.calphad.redlich_kister.BinaryFit`.
 
     Raises
     ------
@@ -162,7 +162,7 @@ def binary_datasets(fit, *, prediction_T_K: float = PREDICTION_T_K) -> list[tupl
         note = f"kind {kind}"
         if kind == PREDICTED:
             note += (f"; model sigma {float(rows['sigma_J'].mean()):.0f} J/mol inflated as in "
-                     "mixcalphad.redlich_kister; T is nominal (the model has none)")
+                     "mixcalphad.calphad.redlich_kister; T is nominal (the model has none)")
         data = hm_mix_dataset(a, b, rows["x_B"].to_numpy(), rows["HM_MIX_J"].to_numpy(), T_K=float(T),
                               sigma_J=sigma, reference=str(source), comment=note)
         out.append((f"{fit.system}-{kind}-{_slug(source)}-{T:.0f}K", data))
@@ -184,7 +184,7 @@ def write_espei_datasets(fits, out_dir, *, force: bool = False,
     Parameters
     ----------
     fits : mapping or iterable of BinaryFit
-        Fits made by :func:`~mixcalphad.redlich_kister.fit_binary` (they carry their points).
+        Fits made by :func:`~mixcalphad.calphad.redlich_kister.fit_binary` (they carry their points).
     out_dir : str or os.PathLike
         Folder for the JSON files (created).
     force : bool
@@ -203,7 +203,7 @@ def write_espei_datasets(fits, out_dir, *, force: bool = False,
     DatasetError
         A fit has no points.
     """
-    from .tdb import _as_fits
+    from mixcalphad.calphad.tdb import _as_fits
 
     out_dir = Path(out_dir)
     fits = _as_fits(fits)
@@ -322,7 +322,7 @@ def export_espei(fits, out_dir, *, force: bool = False, tdb: bool = True,
     Parameters
     ----------
     fits : mapping or iterable of BinaryFit
-        Fits with their points (:func:`~mixcalphad.redlich_kister.fit_binaries`).
+        Fits with their points (:func:`~mixcalphad.calphad.redlich_kister.fit_binaries`).
     out_dir : str or os.PathLike
         Folder to write (created).
     force : bool
@@ -342,7 +342,7 @@ def export_espei(fits, out_dir, *, force: bool = False, tdb: bool = True,
     -------
     EspeiExport
     """
-    from .tdb import _as_fits, interaction_symbols, write_tdb
+    from mixcalphad.calphad.tdb import _as_fits, interaction_symbols, write_tdb
 
     out = Path(out_dir)
     fits = _as_fits(fits)
@@ -372,7 +372,7 @@ def export_espei(fits, out_dir, *, force: bool = False, tdb: bool = True,
 def _yaml_text(settings: dict, what: str) -> str:
     import yaml
 
-    from . import __version__
+    from mixcalphad import __version__
 
     head = (f"# ESPEI input ({what}) written by mixcalphad {__version__}.\n"
             "# Paths are relative to this folder: run `espei --input <this file>` from here.\n")

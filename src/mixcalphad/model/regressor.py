@@ -8,7 +8,7 @@ For a binary A–B at x_B, with x_A x_B = ``xx``::
 
 ``g`` is the mean of an ensemble of LightGBM regressors (bagging with different seeds) trained on
 the *scaled residual* (ΔH_obs − ΔH_Miedema)/xx with sample weights xx², which is exactly least
-squares on the residual itself. Because the features (:mod:`mixcalphad.features`) are symmetric
+squares on the residual itself. Because the features (:mod:`mixcalphad.model.features`) are symmetric
 under (A, x_B) ↔ (B, 1 − x_B) and the residual is multiplied by xx, the prediction is exactly
 symmetric and exactly 0 at x_B = 0 and 1.
 
@@ -48,11 +48,11 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import GroupKFold
 from tqdm.auto import tqdm
 
-from .binaries import normalize_symbol, sorted_pair
-from .elements import supported_elements
-from .errors import CompositionError, MixcalphadError
-from .features import BinaryFeaturizer, pairs_of, resolve_feature_set
-from .miedema import miedema_pairs
+from mixcalphad.chem.binaries import normalize_symbol, sorted_pair
+from mixcalphad.chem.elements import supported_elements
+from mixcalphad.errors import CompositionError, MixcalphadError
+from mixcalphad.model.features import BinaryFeaturizer, pairs_of, resolve_feature_set
+from mixcalphad.chem.miedema import miedema_pairs
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +235,7 @@ class HMixRegressor(BaseEstimator):
                           for k in range(self.n_members)]
         self.training_hash_ = dataset_hash(rows)
         self.n_systems_, self.n_points_ = int(n_systems), int(len(rows))
-        from . import __version__
+        from mixcalphad import __version__
 
         self.version_ = f"{__version__}+{self.training_hash_[:8]}"
         return self
@@ -376,7 +376,7 @@ class HMixRegressor(BaseEstimator):
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Write the model as gzipped JSON, atomically; refuses to overwrite unless asked."""
-        from .io_utils import atomic_path
+        from mixcalphad._io import atomic_path
 
         path = Path(path)
         with atomic_path(path, overwrite=overwrite) as tmp:
@@ -399,28 +399,3 @@ class HMixRegressor(BaseEstimator):
             return cls.from_dict(data)
         except ModelError as exc:
             raise ModelError(f"{path}: {exc}") from None
-
-
-def default_model_path() -> Path:
-    """Path of the model shipped with the package (trained by ``scripts/build_default_model.py``)."""
-    return Path(str(resources.files("mixcalphad") / "data" / DEFAULT_MODEL_FILE))
-
-
-_DEFAULT: dict[str, HMixRegressor] = {}
-
-
-def load_default_model() -> HMixRegressor:
-    """The shipped default model, checked against its recorded SHA-256 (cached after the first call)."""
-    if "model" not in _DEFAULT:
-        path = default_model_path()
-        checksum_file = path.with_name(DEFAULT_MODEL_FILE + ".sha256")
-        if not path.exists():
-            raise ModelError(f"the default model {path} is missing; rebuild it with "
-                             "'python scripts/build_default_model.py'")
-        expected = checksum_file.read_text().split()[0] if checksum_file.exists() else None
-        actual = hashlib.sha256(path.read_bytes()).hexdigest()
-        if expected != actual:
-            raise ModelError(f"the default model {path} does not match its checksum ({checksum_file}); "
-                             "rebuild it with 'python scripts/build_default_model.py'")
-        _DEFAULT["model"] = HMixRegressor.load(path)
-    return _DEFAULT["model"]

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from .errors import OutputExistsError
+from mixcalphad.errors import OutputExistsError
 
 
 @contextlib.contextmanager

@@ -62,8 +62,8 @@ from pycalphad import variables as v
 from tinydb import where
 from tqdm.auto import tqdm
 
-from .binaries import sorted_pair, system_name
-from .errors import TDBError
+from mixcalphad.chem.binaries import sorted_pair, system_name
+from mixcalphad.errors import TDBError
 
 logger = logging.getLogger(__name__)
 

@@ -73,8 +73,9 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .binaries import normalize_symbol, sorted_pair, system_name
-from .errors import DatasetError, MixcalphadError
+from mixcalphad.chem.binaries import normalize_symbol, sorted_pair, system_name
+from mixcalphad.errors import DatasetError, MixcalphadError
+from mixcalphad.model.predictor import BatchPredictions, describe_predictor, load_default_predictor, predictor_label  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
@@ -415,67 +416,6 @@ def kaptay(tau_K: float = KAPTAY_DEFAULT_TAU_K) -> TemperatureModel:
     return TemperatureModel("kaptay", tau_K)
 
 
-# ---------------------------------------------------------------------------------- predictors
-def load_default_predictor():
-    """mixcalphad's default ΔH_mix model (``mixcalphad.model.load_default_model()``), loaded lazily.
-
-    Raises
-    ------
-    MixcalphadError
-        The model module or its saved model is not available.
-    """
-    try:
-        from .model import load_default_model
-    except ImportError as exc:
-        raise MixcalphadError(f"the default ΔH_mix model is not available ({exc})") from None
-    return load_default_model()
-
-
-class _BatchPredictions:
-    """Predictions of many binaries made in one ``predict_pairs`` call, served per binary."""
-
-    def __init__(self, predictor, pairs, x_grid):
-        x = np.asarray(x_grid, dtype=float)
-        a = np.repeat([p[0] for p in pairs], x.size).astype(object)
-        b = np.repeat([p[1] for p in pairs], x.size).astype(object)
-        mean, std = predictor.predict_pairs(a, b, np.tile(x, len(pairs)), return_std=True)
-        mean = np.asarray(mean, dtype=float).reshape(len(pairs), x.size)
-        std = np.asarray(std, dtype=float).reshape(len(pairs), x.size)
-        self.wrapped = predictor
-        self._x = x
-        self._rows = {tuple(p): (mean[i], std[i]) for i, p in enumerate(pairs)}
-
-    def predict(self, a, b, x_b, return_std=True):
-        x_b = np.asarray(x_b, dtype=float)
-        row = self._rows.get((a, b))
-        if row is None or x_b.shape != self._x.shape or not np.array_equal(x_b, self._x):
-            return self.wrapped.predict(a, b, x_b, return_std=True)
-        return row
-
-
-def describe_predictor(predictor) -> dict:
-    """Provenance of a predictor: ``class``, ``version`` and whatever ``describe()`` returns."""
-    predictor = getattr(predictor, "wrapped", predictor) if isinstance(predictor, _BatchPredictions) else predictor
-    info: dict[str, Any] = {"class": type(predictor).__name__,
-                            "version": str(getattr(predictor, "version_", "") or "unversioned")}
-    describe = getattr(predictor, "describe", None)
-    if callable(describe):
-        try:
-            extra = describe()
-        except Exception as exc:  # a provenance call must not stop a fit
-            logger.warning("predictor.describe() failed: %s", exc)
-        else:
-            if isinstance(extra, Mapping):
-                info.update({k: v for k, v in extra.items() if k not in info})
-    return info
-
-
-def predictor_label(predictor) -> str:
-    """``"<class> <version>"`` of a predictor, e.g. ``"HMixRegressor 0.2.0"``."""
-    info = describe_predictor(predictor)
-    return f"{info['class']} {info['version']}"
-
-
 # ---------------------------------------------------------------------------------- binaries
 @dataclass(frozen=True)
 class BinaryFit:
@@ -718,7 +658,7 @@ def fit_binaries(pairs_or_elements: Iterable, *, predictor=None, observations=No
     if items and all(isinstance(i, str) and "-" not in i for i in items):
         pairs = all_pairs(items)
     else:
-        from .binaries import parse_system
+        from mixcalphad.chem.binaries import parse_system
 
         pairs = sorted({parse_system(i) if isinstance(i, str) else sorted_pair(*i) for i in items})
     if isinstance(predictor, str):
@@ -727,7 +667,7 @@ def fit_binaries(pairs_or_elements: Iterable, *, predictor=None, observations=No
         predictor = load_default_predictor()
     if predictor is not None and callable(getattr(predictor, "predict_pairs", None)) and len(pairs) > 1:
         # one vectorised call instead of one per binary (mixcalphad's model has predict_pairs)
-        predictor = _BatchPredictions(predictor, pairs, options.get("x_grid", PREDICTION_GRID))
+        predictor = BatchPredictions(predictor, pairs, options.get("x_grid", PREDICTION_GRID))
     groups = {}
     if observations is not None and len(observations):
         observations = observations[observations["kind"].isin(OBSERVED_KINDS)]

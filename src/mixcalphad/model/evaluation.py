@@ -12,10 +12,10 @@ from scipy.stats import norm
 from sklearn.base import clone
 from sklearn.model_selection import GroupKFold
 
-from .binaries import parse_system
-from .elements import MIEDEMA_COLUMNS, supported_elements
-from .metrics import error_table
-from .miedema import miedema_for_observations
+from mixcalphad.chem.binaries import parse_system
+from mixcalphad.chem.elements import MIEDEMA_COLUMNS, supported_elements
+from mixcalphad.model.metrics import error_table
+from mixcalphad.chem.miedema import miedema_for_observations
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def _refractory(system: str) -> str:
 
 
 def miedema_baseline(observations: pd.DataFrame, **options) -> BaselineReport:
-    """Compare Miedema's liquid model (options as in :func:`~mixcalphad.miedema.miedema_hmix`)
+    """Compare Miedema's liquid model (options as in :func:`~mixcalphad.chem.miedema.miedema_hmix`)
     with assessed and AIMD observations; systems lacking Miedema parameters are listed, not filled.
     """
     known = set(supported_elements(MIEDEMA_COLUMNS))
@@ -184,7 +184,7 @@ def nested_cross_validation(observations: pd.DataFrame, estimator=None, *, outer
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
 
-    from .model import HMixRegressor, training_rows
+    from mixcalphad.model.regressor import HMixRegressor, training_rows
 
     estimator = HMixRegressor() if estimator is None else estimator
     rows = training_rows(observations).reset_index(drop=True)

@@ -24,7 +24,7 @@ Defaults and options (all explicit keyword arguments of :func:`miedema_hmix`):
   reproduce that table.
 
 All public functions return J/mol of atoms. Element parameters come from the package element table
-(:mod:`mixcalphad.elements`, derived from matminer's ``Miedema.csv``).
+(:mod:`mixcalphad.chem.elements`, derived from matminer's ``Miedema.csv``).
 """
 from __future__ import annotations
 
@@ -33,9 +33,9 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from .binaries import normalize_symbol, parse_system
-from .elements import MIEDEMA_COLUMNS, property_matrix
-from .errors import CompositionError
+from mixcalphad.chem.binaries import normalize_symbol, parse_system
+from mixcalphad.chem.elements import MIEDEMA_COLUMNS, property_matrix
+from mixcalphad.errors import CompositionError
 
 P_TRANSITION = 14.2
 P_NON_TRANSITION = 10.7

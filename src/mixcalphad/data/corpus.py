@@ -3,7 +3,7 @@
 Three sources, in order of precedence for a binary:
 
 1. **Assessed TDBs** — the TDB files installed with pycalphad (plus any the user adds), harvested by
-   :mod:`mixcalphad.harvest` at x_B = 0.1…0.9 and 1873 K.
+   :mod:`mixcalphad.data.harvest` at x_B = 0.1…0.9 and 1873 K.
 2. **Extra assessed table** — ``data/assessed_hmix_extra.csv``: ΔH_mix of 109 further binaries computed
    from published assessments (same grid and temperature). A binary already harvested from a TDB is
    *not* taken from this table (the harvested file wins), so no binary counts twice.
@@ -20,9 +20,9 @@ from typing import Sequence
 
 import pandas as pd
 
-from .binaries import parse_system, system_name
-from .errors import DatasetError
-from .store import FLAG_COLUMNS, OBSERVATION_COLUMNS, AddReport, Store
+from mixcalphad.chem.binaries import parse_system, system_name
+from mixcalphad.errors import DatasetError
+from mixcalphad.data.store import FLAG_COLUMNS, OBSERVATION_COLUMNS, AddReport, Store
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ def build_dataset(tdb_paths: Sequence[str | Path] = (), *, default_corpus: bool 
     >>> build = build_dataset()                    # doctest: +SKIP
     >>> build.counts()["systems_total"]            # doctest: +SKIP
     """
-    from .harvest import default_corpus_paths, harvest_corpus
+    from mixcalphad.data.harvest import default_corpus_paths, harvest_corpus
 
     defaults = default_corpus_paths() if default_corpus else []
     paths = [*defaults, *map(Path, tdb_paths)]

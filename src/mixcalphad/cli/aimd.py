@@ -11,7 +11,7 @@ import sys
 
 def _cli():
     """The shared CLI helpers (``mixcalphad.cli.common``), imported lazily."""
-    from ..cli import common
+    from mixcalphad.cli import common
 
     return common
 
@@ -26,8 +26,8 @@ def _num(value, fmt: str = "{:.2f}") -> str:
 
 # ---------------------------------------------------------------------- aimd prepare
 def cmd_aimd_prepare(args) -> int:
-    from .protocol import RunSettings, read_plan
-    from .vasp import prepare_vasp_runs
+    from mixcalphad.aimd.protocol import RunSettings, read_plan
+    from mixcalphad.aimd.vasp import prepare_vasp_runs
 
     systems = read_plan(args.plan) if args.plan else args.systems
     settings = RunSettings(encut_eV=args.encut)
@@ -57,7 +57,7 @@ def cmd_aimd_prepare(args) -> int:
 
 # ---------------------------------------------------------------------- aimd status
 def cmd_aimd_status(args) -> int:
-    from .ingest import advance_runs, runs_status
+    from mixcalphad.aimd.ingest import advance_runs, runs_status
 
     actions = advance_runs(args.runs) if args.advance else []
     statuses = runs_status(args.runs)
@@ -78,7 +78,7 @@ def cmd_aimd_status(args) -> int:
 
 # ---------------------------------------------------------------------- aimd ingest
 def cmd_aimd_ingest(args) -> int:
-    from .ingest import ingest_vasp_runs
+    from mixcalphad.aimd.ingest import ingest_vasp_runs
 
     report = ingest_vasp_runs(args.runs, _cli().open_store(args), replace=args.replace,
                               include_flagged=args.include_flagged)
@@ -118,7 +118,7 @@ def _print_mixing(summary: dict, extra: str = "") -> None:
 
 
 def cmd_aimd_hmix(args) -> int:
-    from .ingest import hmix_from_folders
+    from mixcalphad.aimd.ingest import hmix_from_folders
 
     result = hmix_from_folders(args.pure_a, args.pure_b, args.alloy)
     summary = result.summary()
@@ -140,7 +140,7 @@ def cmd_aimd_hmix(args) -> int:
 
 # ---------------------------------------------------------------------- md
 def cmd_md(args) -> int:
-    from .local import run_local_md
+    from mixcalphad.aimd.local import run_local_md
 
     store = None if args.no_store else _cli().open_store(args)
     result = run_local_md(args.a, args.b, x_B=args.x, n_atoms=args.atoms, T_K=args.T, calculator=args.calculator,
@@ -166,8 +166,8 @@ def cmd_md(args) -> int:
 def register(subparsers) -> None:
     """Add ``aimd`` (prepare, status, ingest, hmix) and ``md`` to the main parser's sub-parsers."""
 
-    from ..cli.common import add_json_option as with_json
-    from ..cli.common import add_store_option as with_store
+    from mixcalphad.cli.common import add_json_option as with_json
+    from mixcalphad.cli.common import add_store_option as with_store
 
     aimd = subparsers.add_parser("aimd", help="prepare VASP AIMD runs, follow them, ingest ΔH_mix")
     sub = aimd.add_subparsers(dest="aimd_command", required=True)
@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     """Stand-alone entry with the same error handling as ``mixcalphad`` (for tests and scripts)."""
     import logging
 
-    from ..errors import MixcalphadError
+    from mixcalphad.errors import MixcalphadError
 
     parser = argparse.ArgumentParser(prog="mixcalphad")
     register(parser.add_subparsers(dest="command", required=True))

@@ -35,7 +35,7 @@ Modelling choices (documented, not hidden)
 
 Example
 -------
->>> from mixcalphad.redlich_kister import fit_binaries
+>>> from mixcalphad.calphad.redlich_kister import fit_binaries
 >>> fits = fit_binaries(["AL", "CU", "NI"], predictor="default")        # doctest: +SKIP
 >>> write_tdb(fits, "alcuni-liquid.tdb")                                 # doctest: +SKIP
 >>> read_provenance("alcuni-liquid.tdb").binaries[0].origin            # doctest: +SKIP
@@ -54,10 +54,10 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 
-from .binaries import normalize_symbol, system_name
-from .errors import OutputExistsError, TDBError, UnknownElementError
-from .io_utils import atomic_path
-from .redlich_kister import (DEFAULT_SIGMA_J, ENTHALPY_ONLY, PREDICTION_EFFECTIVE_POINTS, PREDICTION_GRID,
+from mixcalphad.chem.binaries import normalize_symbol, system_name
+from mixcalphad.errors import OutputExistsError, TDBError, UnknownElementError
+from mixcalphad._io import atomic_path
+from mixcalphad.calphad.redlich_kister import (DEFAULT_SIGMA_J, ENTHALPY_ONLY, PREDICTION_EFFECTIVE_POINTS, PREDICTION_GRID,
                              BinaryFit, RKFit, TemperatureModel)
 
 logger = logging.getLogger(__name__)
@@ -184,7 +184,7 @@ def unary(element: str) -> Unary:
     el = normalize_symbol(element)
     if el not in stable or (el, LIQUID) not in sgte:
         raise UnknownElementError(el)
-    from .elements import element_table
+    from mixcalphad.chem.elements import element_table
 
     table = element_table()
     solid_phase = str(table.loc[el, "solid_phase"]) if el in table.index else ser[el]["phase"]
@@ -420,7 +420,7 @@ def _now() -> str:
 
 
 def default_fit_description() -> str:
-    """How :func:`~mixcalphad.redlich_kister.fit_binary` fits, in one ASCII line."""
+    """How :func:`~mixcalphad.calphad.redlich_kister.fit_binary` fits, in one ASCII line."""
     sigmas = ", ".join(f"{k} {v:g}" for k, v in DEFAULT_SIGMA_J.items())
     return (f"Redlich-Kister on the sorted pair, order by AICc up to 3; points weighted 1/sigma^2, "
             f"sigma defaults (J/mol): {sigmas}; predictions on x_B = {PREDICTION_GRID[0]}..{PREDICTION_GRID[-1]} "
@@ -473,7 +473,7 @@ class Provenance:
                   data_sources: Sequence[str] | None = None, notes: Sequence[str] = (),
                   model: str | None = None) -> "Provenance":
         """Provenance of a set of :class:`BinaryFit` (sources counted over the binaries)."""
-        from . import __version__
+        from mixcalphad import __version__
 
         fits = _as_fits(fits)
         records = tuple(BinaryRecord(system=name, origin=f.origin, sigma_J=f.sigma_J, order=f.fit.order,
@@ -493,7 +493,7 @@ class Provenance:
         """The header as ``$`` lines of at most 78 characters (long values continue on ``$ +`` lines)."""
         raw = [_BEGIN,
                "$ Enthalpy-of-mixing LIQUID description written by mixcalphad; read this block",
-               "$ back with mixcalphad.tdb.read_provenance(path).",
+               "$ back with mixcalphad.calphad.tdb.read_provenance(path).",
                f"$ mixcalphad-version: {self.mixcalphad_version}",
                f"$ created: {self.created}",
                f"$ model: {self.model}",
@@ -686,7 +686,7 @@ def write_tdb(db_or_fits, path, *, force: bool = False, provenance: Provenance |
     if isinstance(db_or_fits, Database):
         db = db_or_fits
         if provenance is None:
-            from . import __version__
+            from mixcalphad import __version__
 
             provenance = Provenance(mixcalphad_version=__version__, created=_now(), model="unknown",
                                     temperature_model="unknown", fit="unknown", notes=tuple(notes))
@@ -911,7 +911,7 @@ def fill_plan(user_path, elements: Iterable[str] = (), *, supported: Iterable[st
     elements : iterable of str
         Elements to bring in beyond the LIQUID's own (with their SGTE unary data).
     supported : iterable of str, optional
-        Elements mixcalphad can describe (default :func:`mixcalphad.elements.supported_elements`);
+        Elements mixcalphad can describe (default :func:`mixcalphad.chem.elements.supported_elements`);
         binaries with another element are skipped with a reason.
 
     Raises
@@ -921,7 +921,7 @@ def fill_plan(user_path, elements: Iterable[str] = (), *, supported: Iterable[st
     UnknownElementError
         A requested element has no SGTE unary data.
     """
-    from .elements import supported_elements
+    from mixcalphad.chem.elements import supported_elements
 
     path = Path(user_path)
     text, _, _ = _read_user(path)

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .binaries import normalize_symbol
-from .errors import CompositionError, MixcalphadError, TDBError
+from mixcalphad.chem.binaries import normalize_symbol
+from mixcalphad.errors import CompositionError, MixcalphadError, TDBError
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ class LiquidusCalculator:
         if np.any(x < 0) or np.any(x.sum(axis=1) > 1) or not np.all(np.isfinite(x)):
             raise CompositionError("mole fractions must be ≥ 0 and sum to at most 1")
         if T_max is None:
-            from .elements import element_property
+            from mixcalphad.chem.elements import element_property
 
             T_max = float(element_property(self.elements, "T_melt_K").max()) + 500.0
         grid = np.arange(T_min, T_max + step / 2, step)

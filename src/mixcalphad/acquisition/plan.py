@@ -3,7 +3,7 @@
 Recipe (Bizot, Tamura, Deffrennes 2026)
 ---------------------------------------
 1. A Gaussian process (PHYSBO: Gaussian likelihood, constant mean, Gaussian kernel) on the ten
-   active-learning features (:data:`mixcalphad.features.PAPER10`), features and target standardized,
+   active-learning features (:data:`mixcalphad.model.features.PAPER10`), features and target standardized,
    trained on the current observations (:class:`VarianceGP`).
 2. For every binary of an element set, the score is the **largest predictive standard deviation of
    the latent function over a composition grid** (J/mol; ranking by σ or by variance is the same).
@@ -54,8 +54,8 @@ import scipy.linalg
 from sklearn.base import BaseEstimator
 from tqdm.auto import tqdm
 
-from .binaries import normalize_symbol, parse_system, system_name
-from .errors import MixcalphadError, UnknownElementError
+from mixcalphad.chem.binaries import normalize_symbol, parse_system, system_name
+from mixcalphad.errors import MixcalphadError, UnknownElementError
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ def resolve_elements(elements: Iterable[str] | None = None) -> list[str]:
     AcquisitionError
         A known element without the properties the features and Miedema's model need.
     """
-    from .elements import element_table, supported_elements
+    from mixcalphad.chem.elements import element_table, supported_elements
 
     supported = supported_elements()
     if elements is None:
@@ -128,7 +128,7 @@ def resolve_elements(elements: Iterable[str] | None = None) -> list[str]:
 
 def _known_elements(symbols: Iterable[str]) -> list[str]:
     """Sorted symbols, each checked against the element table (support not required)."""
-    from .elements import element_table
+    from mixcalphad.chem.elements import element_table
 
     index = element_table().index
     out = sorted({normalize_symbol(e) for e in symbols})
@@ -156,7 +156,7 @@ def aimd_temperature_K(a: str, b: str) -> float:
     the next multiple of 50 K, strictly above both melting points).
     """
     try:
-        from .aimd.protocol import run_temperature
+        from mixcalphad.aimd.protocol import run_temperature
     except ImportError:
         return _fallback_aimd_temperature_K(a, b)
     return float(run_temperature(a, b).T_K)
@@ -164,7 +164,7 @@ def aimd_temperature_K(a: str, b: str) -> float:
 
 def _fallback_aimd_temperature_K(a: str, b: str, grid_K: float = 50.0) -> float:
     """max(T_melt) snapped up to ``grid_K`` and strictly above it (K); stand-in for the protocol."""
-    from .elements import element_property
+    from mixcalphad.chem.elements import element_property
 
     t_melt = float(np.max(element_property([a, b], "T_melt_K", needed_by="the AIMD temperature")))
     T = np.ceil(round(t_melt / grid_K, 9)) * grid_K
@@ -231,9 +231,9 @@ class VarianceGP(BaseEstimator):
         """Train on observations (``system``, ``x_B``, ``HM_MIX_J`` in J/mol of atoms)."""
         import physbo
 
-        from .features import BinaryFeaturizer, pairs_of, resolve_feature_set
-        from .miedema import miedema_pairs
-        from .model import dataset_hash, training_rows
+        from mixcalphad.model.features import BinaryFeaturizer, pairs_of, resolve_feature_set
+        from mixcalphad.chem.miedema import miedema_pairs
+        from mixcalphad.model.regressor import dataset_hash, training_rows
 
         if self.target not in ("HM_MIX_J", "residual"):
             raise AcquisitionError(f"target must be 'HM_MIX_J' or 'residual', got {self.target!r}")
@@ -313,7 +313,7 @@ class VarianceGP(BaseEstimator):
 
     # ------------------------------------------------------------------ prediction
     def _design(self, a, b, x_b) -> np.ndarray:
-        from .features import BinaryFeaturizer
+        from mixcalphad.model.features import BinaryFeaturizer
 
         X = BinaryFeaturizer(self.features_).transform_pairs(a, b, x_b)
         return (X - self.x_mean_) / self.x_scale_
@@ -667,7 +667,7 @@ def cluster_features(X: np.ndarray, n_clusters: int | str = "auto",
 
 def equimolar_features(systems: Sequence[str], features: str | Sequence[str] = "paper10") -> np.ndarray:
     """Feature vectors of binaries at x = 0.5 (rows in the order of ``systems``)."""
-    from .features import BinaryFeaturizer
+    from mixcalphad.model.features import BinaryFeaturizer
 
     a, b = _split(systems)
     return BinaryFeaturizer(features).transform_pairs(a, b, np.full(len(systems), 0.5))
@@ -689,7 +689,7 @@ def cluster_summary(binaries: pd.DataFrame, top: int = 4) -> pd.DataFrame:
     element's binaries that are in it), which names the family; ``groups`` is the median of the lower
     and of the higher periodic-table group of the cluster's pairs (``"1-13"``: alkali with group 13).
     """
-    from .elements import element_property
+    from mixcalphad.chem.elements import element_property
 
     elements = sorted({el for s in binaries["system"] for el in parse_system(s)})
     group = dict(zip(elements, element_property(elements, "group")))
@@ -791,7 +791,7 @@ class AcquisitionPlan:
 
         Returns
         -------
-        mixcalphad.store.AddReport
+        mixcalphad.data.store.AddReport
         """
         sid = self.selection_id
         settings = json.dumps(self.settings, sort_keys=True, default=str)
@@ -822,7 +822,7 @@ def rank_binaries(observations: pd.DataFrame | None = None, n: int = 20, *,
     ----------
     observations : DataFrame, optional
         Current observations (``system``, ``x_B``, ``HM_MIX_J`` in J/mol); default: the embedded
-        default dataset (:func:`mixcalphad.corpus.build_dataset`, with its flags).
+        default dataset (:func:`mixcalphad.data.corpus.build_dataset`, with its flags).
     n : int
         Number of binaries to pick.
     elements : iterable of str, optional
@@ -866,7 +866,7 @@ def rank_binaries(observations: pd.DataFrame | None = None, n: int = 20, *,
     >>> plan = rank_binaries(obs, n=10, elements=["AL", "IR", "OS", "W", "TI", "NI"])  # doctest: +SKIP
     >>> plan.plan[["rank", "system", "score_J", "cluster"]]                            # doctest: +SKIP
     """
-    from .miedema import miedema_pairs
+    from mixcalphad.chem.miedema import miedema_pairs
 
     t_start = time.perf_counter()
     if batch not in ("conditional", "independent"):
@@ -884,7 +884,7 @@ def rank_binaries(observations: pd.DataFrame | None = None, n: int = 20, *,
     excluded_systems = {system_name(*parse_system(s)) for s in exclude_systems}
     skip_flags = tuple(skip_flags)
     if observations is None:
-        from .corpus import build_dataset
+        from mixcalphad.data.corpus import build_dataset
 
         build = build_dataset(progress=progress)
         observations = build.observations
@@ -950,7 +950,7 @@ def rank_binaries(observations: pd.DataFrame | None = None, n: int = 20, *,
                              batch=batch, per_element=per_element)
         binaries["selected"] = binaries["system"].isin(set(picks["system"]))
         if model is None:
-            from .model import load_default_model
+            from mixcalphad.model.predictor import load_default_model
 
             model = load_default_model()
         a, b = _split(picks["system"].tolist())

@@ -45,9 +45,9 @@ import pandas as pd
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
-from .binaries import parse_system, system_name
-from .errors import DatasetError, StoreConflictError, StoreError
-from .io_utils import atomic_path
+from mixcalphad.chem.binaries import parse_system, system_name
+from mixcalphad.errors import DatasetError, StoreConflictError, StoreError
+from mixcalphad._io import atomic_path
 
 SCHEMA_VERSION = 1
 

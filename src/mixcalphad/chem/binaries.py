@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import CompositionError, MixcalphadError
+from mixcalphad.errors import CompositionError, MixcalphadError
 
 
 def normalize_symbol(symbol: str) -> str:

@@ -1,6 +1,6 @@
 """Composition features of a binary liquid A–B at mole fraction x_B, from pure-element properties.
 
-For every element property p (:data:`mixcalphad.elements.PROPERTY_COLUMNS`) two features:
+For every element property p (:data:`mixcalphad.chem.elements.PROPERTY_COLUMNS`) two features:
 
 * ``mean_<p>`` = x_A p_A + x_B p_B, the composition-weighted mean;
 * ``dev_<p>``  = 2 x_A x_B |p_A − p_B|, the composition-weighted average deviation
@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from .binaries import normalize_symbol, parse_system
-from .elements import PROPERTY_COLUMNS, property_matrix
-from .errors import CompositionError, MixcalphadError
+from mixcalphad.chem.binaries import normalize_symbol, parse_system
+from mixcalphad.chem.elements import PROPERTY_COLUMNS, property_matrix
+from mixcalphad.errors import CompositionError, MixcalphadError
 
 #: The ten features the founding paper's Gaussian process uses for active learning.
 PAPER10 = (

@@ -1,0 +1,1 @@
+"""Prediction of ΔH_mix: pair features, the Miedema + learned-residual regressor, evaluation."""

@@ -1,0 +1,106 @@
+"""The predictor protocol and the default model.
+
+A *predictor* is any object with ``predict(a, b, x_B, return_std=True) -> (mean, sigma)`` in J/mol of
+atoms (``x_B`` the mole fraction of ``b``) and, optionally, ``predict_pairs(a, b, x_B, return_std=True)``
+over arrays of pairs, ``version_`` and ``describe()``. :class:`~mixcalphad.model.regressor.HMixRegressor`
+is one; the Calphad layer accepts any.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import logging
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from mixcalphad.errors import MixcalphadError
+from mixcalphad.model.regressor import DEFAULT_MODEL_FILE, HMixRegressor, ModelError
+
+logger = logging.getLogger(__name__)
+
+
+def default_model_path() -> Path:
+    """Path of the model shipped with the package (trained by ``scripts/build_default_model.py``)."""
+    return Path(str(resources.files("mixcalphad") / "data" / DEFAULT_MODEL_FILE))
+
+
+_DEFAULT: dict[str, HMixRegressor] = {}
+
+
+def load_default_model() -> HMixRegressor:
+    """The shipped default model, checked against its recorded SHA-256 (read once; each call returns a copy)."""
+    if "model" not in _DEFAULT:
+        path = default_model_path()
+        checksum_file = path.with_name(DEFAULT_MODEL_FILE + ".sha256")
+        if not path.exists():
+            raise ModelError(f"the default model {path} is missing; rebuild it with "
+                             "'python scripts/build_default_model.py'")
+        expected = checksum_file.read_text().split()[0] if checksum_file.exists() else None
+        actual = hashlib.sha256(path.read_bytes()).hexdigest()
+        if expected != actual:
+            raise ModelError(f"the default model {path} does not match its checksum ({checksum_file}); "
+                             "rebuild it with 'python scripts/build_default_model.py'")
+        _DEFAULT["model"] = HMixRegressor.load(path)
+    return copy.deepcopy(_DEFAULT["model"])
+
+
+def load_default_predictor():
+    """mixcalphad's default ΔH_mix model (``mixcalphad.model.load_default_model()``), loaded lazily.
+
+    Raises
+    ------
+    MixcalphadError
+        The model module or its saved model is not available.
+    """
+    try:
+        return load_default_model()
+    except ImportError as exc:
+        raise MixcalphadError(f"the default ΔH_mix model is not available ({exc})") from None
+
+
+class BatchPredictions:
+    """Predictions of many binaries made in one ``predict_pairs`` call, served per binary."""
+
+    def __init__(self, predictor, pairs, x_grid):
+        x = np.asarray(x_grid, dtype=float)
+        a = np.repeat([p[0] for p in pairs], x.size).astype(object)
+        b = np.repeat([p[1] for p in pairs], x.size).astype(object)
+        mean, std = predictor.predict_pairs(a, b, np.tile(x, len(pairs)), return_std=True)
+        mean = np.asarray(mean, dtype=float).reshape(len(pairs), x.size)
+        std = np.asarray(std, dtype=float).reshape(len(pairs), x.size)
+        self.wrapped = predictor
+        self._x = x
+        self._rows = {tuple(p): (mean[i], std[i]) for i, p in enumerate(pairs)}
+
+    def predict(self, a, b, x_b, return_std=True):
+        x_b = np.asarray(x_b, dtype=float)
+        row = self._rows.get((a, b))
+        if row is None or x_b.shape != self._x.shape or not np.array_equal(x_b, self._x):
+            return self.wrapped.predict(a, b, x_b, return_std=True)
+        return row
+
+
+def describe_predictor(predictor) -> dict:
+    """Provenance of a predictor: ``class``, ``version`` and whatever ``describe()`` returns."""
+    predictor = getattr(predictor, "wrapped", predictor) if isinstance(predictor, BatchPredictions) else predictor
+    info: dict[str, Any] = {"class": type(predictor).__name__,
+                            "version": str(getattr(predictor, "version_", "") or "unversioned")}
+    describe = getattr(predictor, "describe", None)
+    if callable(describe):
+        try:
+            extra = describe()
+        except Exception as exc:  # a provenance call must not stop a fit
+            logger.warning("predictor.describe() failed: %s", exc)
+        else:
+            if isinstance(extra, Mapping):
+                info.update({k: v for k, v in extra.items() if k not in info})
+    return info
+
+
+def predictor_label(predictor) -> str:
+    """``"<class> <version>"`` of a predictor, e.g. ``"HMixRegressor 0.2.0"``."""
+    info = describe_predictor(predictor)
+    return f"{info['class']} {info['version']}"

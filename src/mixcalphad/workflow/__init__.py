@@ -1,0 +1,1 @@
+"""The loop: the refit campaign and the main job."""
