@@ -82,3 +82,56 @@ def test_campaign_refit_command(campaign_store, tmp_path, capsys):
     assert main(argv) == 0
     again = json.loads(capsys.readouterr().out)
     assert again["retrained"] is False and again["moved"] == []
+
+
+def test_rerun_with_another_plan_size_regenerates_the_plan(campaign_store, tmp_path):
+    out = tmp_path / "campaign"
+    Campaign(campaign_store, out, elements=ELEMENTS, estimator=fast_estimator, plan_size=0).refit(progress=False)
+    assert not (out / "plan.csv").exists()
+    report = Campaign(campaign_store, out, elements=ELEMENTS, estimator=fast_estimator, plan_size=3).refit(progress=False)
+    assert report.plan is not None and len(report.plan) == 3
+    assert len(pd.read_csv(out / "plan.csv")) == 3
+
+
+def test_a_new_flag_is_not_answered_with_stale_outputs(campaign_store, tmp_path):
+    out = tmp_path / "campaign"
+    first = Campaign(campaign_store, out, elements=ELEMENTS, estimator=fast_estimator, plan_size=3).refit(progress=False)
+    top = first.plan["system"].iloc[0]
+    campaign_store.add_flags(pd.DataFrame({"system": [top], "flag": ["immiscible"], "T_K": [2000.0], "kind": ["aimd"],
+                                           "source": ["synthetic"], "reference": ["test"], "collection": ["test"]}))
+    second = Campaign(campaign_store, out, elements=ELEMENTS, estimator=fast_estimator, plan_size=3).refit(progress=False)
+    assert top not in set(second.plan["system"])
+    assert top not in set(pd.read_csv(out / "plan.csv")["system"])
+
+
+def test_inputs_key_covers_every_option(campaign_store, tmp_path):
+    obs, flags = campaign_store.observations(), campaign_store.flags()
+
+    def key(**options):
+        base = dict(elements=ELEMENTS, estimator=fast_estimator, plan_size=3)
+        return Campaign(campaign_store, tmp_path / "c", **{**base, **options}).inputs_key(obs, flags)
+
+    reference = key()
+    assert key() == reference
+    for options in ({"plan_size": 4}, {"per_element": 1}, {"l0_threshold_J": 10.0}, {"elements": ELEMENTS[:-1]},
+                    {"fit_options": {"max_order": 1}},
+                    {"estimator": lambda: HMixRegressor(random_state=1, progress=False)}):
+        assert key(**options) != reference, options
+
+
+def test_refit_does_not_overwrite_a_users_files(campaign_store, tmp_path):
+    from mixcalphad.errors import OutputExistsError
+
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "mixcalphad-liquid.tdb").write_text("$ my own database\n")
+    (out / "report.txt").write_text("my notes\n")
+    camp = Campaign(campaign_store, out, elements=ELEMENTS, estimator=fast_estimator, plan_size=0)
+    with pytest.raises(OutputExistsError, match="mixcalphad-liquid.tdb"):
+        camp.refit(progress=False)
+    assert (out / "mixcalphad-liquid.tdb").read_text() == "$ my own database\n"
+    assert (out / "report.txt").read_text() == "my notes\n"
+    Campaign(campaign_store, out, elements=ELEMENTS, estimator=fast_estimator, plan_size=0, force=True).refit(progress=False)
+    assert "my own database" not in (out / "mixcalphad-liquid.tdb").read_text()
+    # the folder is now a campaign's: a rerun needs no force
+    Campaign(campaign_store, out, elements=ELEMENTS, estimator=fast_estimator, plan_size=0).refit(progress=False)

@@ -10,17 +10,26 @@ import numpy as np
 
 
 def parse_grid(text: str) -> np.ndarray:
-    """``"0.5"``, ``"0.1,0.5,0.9"`` or ``"start:stop:step"`` (stop included) as mole fractions."""
+    """``"0.5"``, ``"0.1,0.5,0.9"`` or ``"start:stop:step"`` (stop included) as mole fractions.
+
+    Refuses an empty grid (e.g. ``0.9:0.1:0.1``) and fractions outside [0, 1].
+    """
+    usage = "use 0.5, 0.1,0.5,0.9 or 0.1:0.9:0.1"
     try:
         if ":" in text:
             start, stop, step = (float(v) for v in text.split(":"))
             if step <= 0:
                 raise ValueError
-            return np.round(np.arange(start, stop + step / 2, step), 10)
-        return np.array([float(v) for v in text.split(",")])
+            grid = np.round(np.arange(start, stop + step / 2, step), 10)
+        else:
+            grid = np.array([float(v) for v in text.split(",")])
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"cannot read compositions from {text!r}: use 0.5, 0.1,0.5,0.9 or 0.1:0.9:0.1") from None
+        raise argparse.ArgumentTypeError(f"cannot read compositions from {text!r}: {usage}") from None
+    if grid.size == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} gives no composition (start > stop?): {usage}")
+    if not np.all(np.isfinite(grid)) or grid.min() < 0 or grid.max() > 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: mole fractions must lie in [0, 1]")
+    return grid
 
 
 def print_json(payload) -> None:
@@ -47,17 +56,34 @@ def print_table(frame, floatfmt: str = "{:.2f}") -> None:
         print(frame.to_string(index=False, float_format=lambda v: floatfmt.format(v)))
 
 
-def open_store(args):
-    """The :class:`~mixcalphad.data.store.Store` named by ``--store``."""
+def open_store(args, *, announce: bool = True):
+    """The :class:`~mixcalphad.data.store.Store` a command uses — the one rule for every command.
+
+    The store is ``--store PATH`` when given, else ``$MIXCALPHAD_STORE``, else
+    ``~/.mixcalphad/store.json``. A store that does not exist yet is first filled with the embedded
+    default corpus (the same data ``mixcalphad data build`` and ``mixcalphad run`` put there), so
+    every command — ``train``, ``acquire``, ``write-tdb``, ``run``… — reads the same observations.
+    With ``announce`` the path and the number of observations go to stderr.
+    """
+    from mixcalphad.data.corpus import build_dataset, build_store
     from mixcalphad.data.store import Store
 
-    return Store(args.store)
+    store = Store(getattr(args, "store", None))
+    created = not store.path.exists()
+    if created:
+        print(f"store: {store.path} does not exist yet; filling it with the default corpus "
+              "(pycalphad TDBs + assessed tables + AIMD)…", file=sys.stderr)
+        build_store(store, build_dataset(progress=None))
+    if announce:
+        print(f"store: {store.path} ({len(store.observations())} observations)", file=sys.stderr)
+    return store
 
 
 def add_store_option(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """``--store PATH`` (default: ``$MIXCALPHAD_STORE`` or ``~/.mixcalphad/store.json``)."""
     parser.add_argument("--store", default=None,
-                        help="store file (default: $MIXCALPHAD_STORE or ~/.mixcalphad/store.json)")
+                        help="store file (default: $MIXCALPHAD_STORE or ~/.mixcalphad/store.json; "
+                             "created from the default corpus when missing)")
     return parser
 
 

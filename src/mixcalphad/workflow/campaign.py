@@ -1,10 +1,11 @@
 """The loop: new data in the store → model retrained → binaries refitted → TDB, ESPEI files and the
 next acquisition plan regenerated, with a report of what changed.
 
-A campaign lives in one output folder. ``state.json`` there remembers what the last refit used (the
-training-data hash, the model file, every binary's L0 and the observation keys), so that a refit
-can say what moved, how the model did on the points that are new since then, and — when nothing
-changed in the store — reuse everything and change nothing.
+A campaign lives in one output folder. ``state.json`` there remembers what the last refit used (a
+key over everything that determines the outputs, the model file, every binary's L0 and the
+observation keys), so that a refit can say what moved, how the model did on the points that are new
+since then, and — when neither the store nor any option changed — reuse everything and change
+nothing. A folder that holds files a campaign did not write is never overwritten without ``force``.
 
 Example
 -------
@@ -13,6 +14,7 @@ Example
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -23,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from mixcalphad.chem.elements import supported_elements
-from mixcalphad.errors import MixcalphadError
+from mixcalphad import __version__
+from mixcalphad.errors import MixcalphadError, OutputExistsError
 from mixcalphad._io import write_text
 from mixcalphad.model.metrics import regression_errors
 from mixcalphad.model.regressor import HMixRegressor, dataset_hash, training_rows
@@ -35,6 +38,8 @@ log = logging.getLogger(__name__)
 STATE_FILE = "state.json"
 MODEL_FILE = "model.json.gz"
 TDB_FILE = "mixcalphad-liquid.tdb"
+#: Everything a refit writes into its folder (besides ``state.json``).
+OUTPUTS = (MODEL_FILE, TDB_FILE, "report.txt", "plan.csv", "periodic_map.png", "espei-datasets")
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,11 @@ class CampaignReport:
                 "files": {k: str(v) for k, v in self.files.items()}}
 
 
+def _canonical(value):
+    """``value`` as plain JSON types, keys sorted (objects by their repr)."""
+    return json.loads(json.dumps(value, sort_keys=True, default=repr))
+
+
 class Campaign:
     """Refit everything from a store into an output folder.
 
@@ -122,11 +132,17 @@ class Campaign:
         Binaries in the next acquisition plan (0: no plan).
     per_element : int, optional
         At most this many plan binaries per element (spreads a batch over elements).
+    fit_options : mapping, optional
+        Keyword arguments of :func:`~mixcalphad.calphad.binary_fit.fit_binaries` (``max_order``,
+        ``temperature_model``…).
+    force : bool
+        Overwrite outputs in ``out`` that no earlier campaign wrote (a folder without ``state.json``).
     """
 
     def __init__(self, store: Store, out: str | Path, *, elements: Sequence[str] | None = None,
                  l0_threshold_J: float = 1000.0, estimator: Callable[[], HMixRegressor] | None = None,
-                 plan_size: int = 20, per_element: int | None = 2):
+                 plan_size: int = 20, per_element: int | None = 2, fit_options: dict | None = None,
+                 force: bool = False):
         self.store = store
         self.out = Path(out)
         self.elements = None if elements is None else sorted({e.upper() for e in elements})
@@ -134,6 +150,32 @@ class Campaign:
         self.estimator = estimator or (lambda: HMixRegressor(random_state=0))
         self.plan_size = plan_size
         self.per_element = per_element
+        self.fit_options = dict(fit_options or {})
+        self.force = force
+
+    def _estimator_params(self) -> dict:
+        """The estimator's parameters as plain JSON values (for keys and the state file)."""
+        return _canonical(self.estimator().get_params())
+
+    def inputs_key(self, observations: pd.DataFrame, flags: pd.DataFrame) -> str:
+        """SHA-256 over everything that determines the outputs: the training data, the store's flags,
+        the element set, the estimator's parameters, the fit and plan options and the code version."""
+        flag_rows = sorted(json.dumps(r, sort_keys=True, default=str) for r in flags.to_dict("records"))
+        inputs = {"version": __version__, "training_hash": dataset_hash(training_rows(observations)),
+                  "flags": flag_rows, "elements": list(self.elements or supported_elements()),
+                  "estimator": self._estimator_params(), "fit_options": _canonical(self.fit_options),
+                  "plan_size": self.plan_size, "per_element": self.per_element,
+                  "l0_threshold_J": self.l0_threshold_J}
+        return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+    def _check_folder(self) -> None:
+        """Refuse to overwrite outputs in a folder that no campaign wrote, unless ``force``."""
+        if self.force or (self.out / STATE_FILE).exists():
+            return
+        found = [name for name in OUTPUTS if (self.out / name).exists()]
+        if found:
+            raise OutputExistsError(f"{self.out} already holds {', '.join(found)} not written by a campaign; "
+                                    "choose another folder or pass force=True (--force) to overwrite")
 
     # ------------------------------------------------------------------ state
     def _state(self) -> dict:
@@ -149,11 +191,12 @@ class Campaign:
         """The model for these observations: the previous one if its data are unchanged, the
         shipped default if the store holds exactly the default data, else a new fit."""
         digest = dataset_hash(training_rows(observations))
+        params = self._estimator_params()
         path = self.out / MODEL_FILE
-        if state.get("training_hash") == digest and path.exists():
+        if state.get("training_hash") == digest and state.get("estimator") == params and path.exists():
             return HMixRegressor.load(path), False
         default = load_default_model()
-        if default.training_hash_ == digest:
+        if default.training_hash_ == digest and params == _canonical(HMixRegressor(random_state=0).get_params()):
             return default, True
         log.info("training the model on %d observations", len(observations))
         return self.estimator().fit(observations), True
@@ -169,18 +212,22 @@ class Campaign:
         observations = observations[observations["kind"] != "prediction"]
         if observations.empty:
             raise MixcalphadError(f"the store {self.store.path} holds no observations; run 'mixcalphad data build' first")
+        self._check_folder()
         state = self._state()
+        flags = self.store.flags()
+        key = self.inputs_key(observations, flags)
         self.out.mkdir(parents=True, exist_ok=True)
         old_model = HMixRegressor.load(self.out / MODEL_FILE) if (self.out / MODEL_FILE).exists() else None
         model, retrained = self._model(observations, state)
-        if not retrained and state.get("elements") == list(self.elements or supported_elements()):
+        if (not retrained and state.get("inputs_key") == key
+                and all(Path(p).exists() for p in state.get("files", {}).values())):
             return self._unchanged(model, state)
         if retrained or not (self.out / MODEL_FILE).exists():
             model.save(self.out / MODEL_FILE, overwrite=True)
         elements = self.elements or supported_elements()
         known = set(elements)
         relevant = observations[observations["system"].map(lambda s: set(s.split("-")) <= known)]
-        fits = fit_binaries(elements, predictor=model, observations=relevant, progress=progress)
+        fits = fit_binaries(elements, predictor=model, observations=relevant, progress=progress, **self.fit_options)
         files = {"model": self.out / MODEL_FILE,
                  "tdb": write_tdb(fits, self.out / TDB_FILE, force=True, elements=elements,
                                   notes=[f"campaign refit from store {self.store.path}"])}
@@ -192,10 +239,12 @@ class Campaign:
         moved = self._moved(state.get("L0", {}), l0, fits)
         new_points = self._new_points(observations, state, old_model, model)
         accuracy = self._accuracy(old_model, model, new_points)
-        plan = self._plan(model, observations, elements, files)
+        plan = self._plan(model, observations, flags, elements, files)
         keys = sorted(observation_key(r) for r in observations.to_dict("records"))
         write_text(self.out / STATE_FILE, json.dumps({
-            "training_hash": dataset_hash(training_rows(observations)), "model": model.version_,
+            "inputs_key": key, "training_hash": dataset_hash(training_rows(observations)),
+            "estimator": self._estimator_params(),
+            "model": model.version_,
             "L0": l0, "observation_keys": keys, "elements": list(elements),
             "files": {k: str(v) for k, v in files.items()}}, indent=1, sort_keys=True))
         report = CampaignReport(retrained=retrained,
@@ -249,7 +298,7 @@ class Campaign:
                          "new points": on_new["n"], "RMSE on new points": on_new["rmse"]})
         return pd.DataFrame(rows)
 
-    def _plan(self, model, observations, elements, files) -> pd.DataFrame | None:
+    def _plan(self, model, observations, flags, elements, files) -> pd.DataFrame | None:
         """Rank the next binaries to compute, record the selection, write the plan and its map."""
         if not self.plan_size:
             return None
@@ -258,7 +307,7 @@ class Campaign:
         from mixcalphad.plot import periodic_uncertainty_map
 
         plan = rank_binaries(observations, n=self.plan_size, elements=elements, model=model,
-                             flags=self.store.flags(), per_element=self.per_element)
+                             flags=flags, per_element=self.per_element)
         plan.record(self.store)
         table = plan.to_dataframe()
         with atomic_path(self.out / "plan.csv") as tmp:
