@@ -39,6 +39,15 @@ def default_build():
     return build_dataset(progress=False)
 
 
+@pytest.fixture(autouse=True)
+def isolated_default_store(tmp_path_factory, monkeypatch):
+    """Point the default store ($MIXCALPHAD_STORE) at a fresh temporary file: no test reads or
+    writes the user's ~/.mixcalphad/store.json."""
+    path = tmp_path_factory.mktemp("default-store") / "store.json"
+    monkeypatch.setenv("MIXCALPHAD_STORE", str(path))
+    return path
+
+
 @pytest.fixture
 def store(tmp_path):
     return Store(tmp_path / "store.json")

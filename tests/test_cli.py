@@ -143,3 +143,45 @@ def test_train_and_evaluate_on_a_small_store(tmp_path, capsys):
                                "--plot", str(tmp_path / "parity.png"), "--json"])
     assert result["accuracy"][0]["group"] == "all" and result["accuracy"][0]["points"] == 36 * 9
     assert (tmp_path / "parity.png").stat().st_size > 10000
+
+
+def test_every_command_uses_the_one_store_rule(tmp_path, monkeypatch, capsys):
+    """--store, else $MIXCALPHAD_STORE; the path and count are announced; train reads that store."""
+    from conftest import make_observations
+
+    from mixcalphad.data.store import Store
+
+    env_store = Store(tmp_path / "env.json")
+    env_store.add_observations(make_observations(system="AL-CU"))
+    monkeypatch.setenv("MIXCALPHAD_STORE", str(env_store.path))
+    assert main(["data", "summary", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert f"store: {env_store.path} (3 observations)" in captured.err
+    other = Store(tmp_path / "other.json")
+    other.add_observations(make_observations(system="CU-NI", xs=(0.5,), values=(2000.0,)))
+    assert main(["data", "summary", "--store", str(other.path), "--json"]) == 0
+    assert f"store: {other.path} (1 observations)" in capsys.readouterr().err
+
+
+def test_a_missing_default_store_is_filled_with_the_default_corpus(tmp_path, monkeypatch, capsys):
+    from mixcalphad.cli.common import open_store
+
+    path = tmp_path / "fresh" / "store.json"
+    monkeypatch.setenv("MIXCALPHAD_STORE", str(path))
+
+    class Args:
+        store = None
+
+    store = open_store(Args())
+    assert store.path == path and path.exists()
+    kinds = set(store.observations()["kind"])
+    assert {"assessed", "aimd"} <= kinds
+    assert "does not exist yet" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("grid", ["0.9:0.1:0.1", "1.5", "-0.1,0.5", "0.1:0.9:0"])
+def test_an_empty_or_out_of_range_grid_is_refused(grid, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["miedema", "AL", "NI", "--x", grid])
+    assert exc.value.code == 2
+    assert "--x" in capsys.readouterr().err
