@@ -1,7 +1,28 @@
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
 import pytest
 
-from mixcalphad.data.corpus import aimd_observations, build_dataset, build_store, extra_assessed_observations
-from mixcalphad.data.store import OBSERVATION_COLUMNS, Store
+from mixcalphad.data.corpus import (EXTRA_TABLES, aimd_observations, build_dataset, build_store,
+                                    extra_assessed_observations)
+from mixcalphad.data.harvest import default_corpus_paths
+from mixcalphad.data.schema import OBSERVATION_COLUMNS
+from mixcalphad.data.store import Store
+from mixcalphad.errors import DatasetError, TDBError
+
+SHARED = Path("/work/shared/data")
+USER_TDB = """
+ELEMENT /-   ELECTRON_GAS 0 0 0 !
+ELEMENT VA VACUUM 0 0 0 !
+ELEMENT AG FCC_A1 107.87 5744.6 42.551 !
+ELEMENT PB FCC_A1 207.2 6878.5 64.785 !
+PHASE LIQUID % 1 1.0 !
+CONSTITUENT LIQUID :AG,PB: !
+PARAMETER G(LIQUID,AG;0) 298.15 0; 6000 N !
+PARAMETER G(LIQUID,PB;0) 298.15 0; 6000 N !
+PARAMETER L(LIQUID,AG,PB;0) 298.15 +{L0}; 6000 N !
+"""
 
 
 def test_aimd_table_is_the_papers_table_1():
@@ -17,11 +38,42 @@ def test_aimd_table_is_the_papers_table_1():
 
 def test_extra_table_has_109_binaries_with_provenance():
     extra = extra_assessed_observations()
-    assert list(extra.columns) == list(OBSERVATION_COLUMNS)
+    assert list(extra.columns) == [*OBSERVATION_COLUMNS, "caution"]
+    assert extra["caution"].isna().all()
     assert extra["system"].nunique() == 109
     assert (extra["T_K"] == 1873.0).all()
     assert extra["source"].str.contains(":").all()
     assert extra["reference"].str.contains("independent files").all()
+
+
+def test_second_extra_table_keeps_its_cautions():
+    extra2 = extra_assessed_observations("assessed-extra2")
+    assert extra2["system"].nunique() == 28 and len(extra2) == 28 * 9
+    assert (extra2["collection"] == "assessed-extra2").all()
+    assert extra2["reference"].str.startswith("mixcalphad assessed_hmix_extra2.csv: ").all()
+    cautions = extra2.groupby("system")["caution"].first()
+    assert cautions["FE-N"].startswith("nitrogen liquid fitted for dilute N only")
+    assert cautions["AL-PT"].startswith("a second public description differs")
+    assert pd.isna(cautions["AG-BI"])
+    assert not set(extra2["system"]) & set(extra_assessed_observations()["system"])
+    with pytest.raises(DatasetError, match="no packaged assessed table"):
+        extra_assessed_observations("nope")
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="the shared reference data are not here")
+@pytest.mark.parametrize("name", sorted(EXTRA_TABLES.values()))
+def test_packaged_tables_are_the_shared_ones(name):
+    packaged = resources.files("mixcalphad.data").joinpath(name).read_bytes()
+    assert packaged == (SHARED / name).read_bytes()
+
+
+def test_cautions_reach_the_store(tmp_path):
+    build = build_dataset(default_corpus=False, aimd=False, progress=False)
+    store = Store(tmp_path / "s.json")
+    build_store(store, build)
+    obs = store.observations(system="N-W")
+    assert len(obs) == 9 and obs["caution"].str.contains("round-number L0").all()
+    assert store.summary()["by_collection"]["assessed-extra2"]["systems"] == 28
 
 
 def test_default_build_counts(default_build):
@@ -56,19 +108,64 @@ def test_build_store_is_idempotent(default_build, tmp_path):
 
 def test_user_tdb_is_its_own_collection(tmp_path):
     tdb = tmp_path / "user.tdb"
-    tdb.write_text("""
-ELEMENT /-   ELECTRON_GAS 0 0 0 !
-ELEMENT VA VACUUM 0 0 0 !
-ELEMENT AG FCC_A1 107.87 5744.6 42.551 !
-ELEMENT PB FCC_A1 207.2 6878.5 64.785 !
-PHASE LIQUID % 1 1.0 !
-CONSTITUENT LIQUID :AG,PB: !
-PARAMETER G(LIQUID,AG;0) 298.15 0; 6000 N !
-PARAMETER G(LIQUID,PB;0) 298.15 0; 6000 N !
-PARAMETER L(LIQUID,AG,PB;0) 298.15 +4000; 6000 N !
-""")
+    tdb.write_text(USER_TDB.format(L0=4000))
     build = build_dataset([tdb], default_corpus=False, extra_table=False, aimd=False, progress=False)
     obs = build.observations
     assert set(obs["collection"]) == {"user-tdbs"} and set(obs["system"]) == {"AG-PB"}
     x = obs["x_B"].to_numpy()
     assert obs["HM_MIX_J"].to_numpy() == pytest.approx(4000 * x * (1 - x), abs=1e-6)
+
+
+def test_user_file_named_like_a_pycalphad_one_is_another_source(tmp_path):
+    """Bug 6: a user 'pbsn.tdb' and pycalphad's 'pbsn.tdb', and two different 'db.tdb', coexist."""
+    pbsn = next(p for p in default_corpus_paths() if p.name == "pbsn.tdb")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    user_pbsn = USER_TDB.format(L0=4000).replace("AG", "SN").replace("SN FCC_A1 107.87 5744.6 42.551", "SN BCT_A5 118.71 6322 51.195")
+    (tmp_path / "a" / "pbsn.tdb").write_text(user_pbsn)  # a Pb-Sn liquid unlike pycalphad's
+    (tmp_path / "a" / "db.tdb").write_text(USER_TDB.format(L0=-2000))
+    (tmp_path / "b" / "db.tdb").write_text(USER_TDB.format(L0=-9000))
+    build = build_dataset([pbsn, tmp_path], default_corpus=False, extra_table=False, aimd=False,
+                          progress=False)
+    store = Store(tmp_path / "s.json")
+    build_store(store, build)
+    obs = store.observations()
+    assert obs.groupby("source")["checksum"].nunique().to_dict() == {"db.tdb": 2, "pbsn.tdb": 2}
+    assert set(obs.loc[obs["source"] == "pbsn.tdb", "collection"]) == {"pycalphad-tdbs", "user-tdbs"}
+    assert obs.loc[obs["system"] == "PB-SN"].groupby("collection").size().to_dict() == {"pycalphad-tdbs": 9,
+                                                                                     "user-tdbs": 9}
+    before = obs.set_index(["checksum", "system", "x_B"])["HM_MIX_J"]
+    # a changed user file replaces its own rows only, never the other file of the same name
+    (tmp_path / "b" / "db.tdb").write_text(USER_TDB.format(L0=-9000) + "$ edited\n")
+    again = build_dataset([tmp_path / "b"], default_corpus=False, extra_table=False, aimd=False, progress=False)
+    assert build_store(store, again, replace=True)["observations"].added == 9
+    after = store.observations().set_index(["checksum", "system", "x_B"])["HM_MIX_J"]
+    assert after.loc[before.index].equals(before)
+
+
+def test_a_named_file_that_fails_stops_the_build(tmp_path):
+    bad = tmp_path / "broken.tdb"
+    bad.write_bytes(b"PARAMETER G(LIQUID,AL;0) 298.15 +1 6000 N !\n\x1b[31m\xff")
+    good = tmp_path / "good"
+    good.mkdir()
+    (good / "user.tdb").write_text(USER_TDB.format(L0=4000))
+    with pytest.raises(TDBError, match="broken.tdb: pycalphad cannot parse it") as info:
+        build_dataset([bad, good], default_corpus=False, extra_table=False, aimd=False, progress=False)
+    assert str(info.value).isprintable()
+    # found in a folder, the same file is reported and the build goes on
+    (good / "broken.tdb").write_bytes(bad.read_bytes())
+    build = build_dataset([good], default_corpus=False, extra_table=False, aimd=False, progress=False)
+    assert [Path(f).name for f, _ in build.files_failed] == ["broken.tdb"]
+    assert set(build.observations["system"]) == {"AG-PB"}
+
+
+def test_cli_data_build_fails_on_a_named_broken_file(tmp_path, capsys):
+    from mixcalphad.cli import main
+
+    bad = tmp_path / "broken.tdb"
+    bad.write_bytes(b"\x00\x01\x02 binary \x1b[31m")
+    store = tmp_path / "s.json"
+    assert main(["data", "build", "--no-default", "--tdb", str(bad), "--store", str(store)]) == 2
+    err = capsys.readouterr().err
+    assert "broken.tdb: not a TDB text file (binary content)" in err and "\x1b" not in err
+    assert not store.exists()

@@ -72,8 +72,9 @@ def test_columns_and_provenance():
     assert len(obs) == 3 * len(X)
     assert obs["sigma_J"].isna().all() and (obs["kind"] == "assessed").all()
     assert (obs["source"] == "harvest_rk.tdb").all() and (obs["T_K"] == 1873.0).all()
-    sha = hashlib.sha256(RK.read_bytes()).hexdigest()[:12]
-    assert set(obs["reference"]) == {f"{RK.resolve()} sha256:{sha}"}
+    sha = hashlib.sha256(RK.read_bytes()).hexdigest()
+    assert set(obs["reference"]) == {f"{RK.resolve()} sha256:{sha[:12]}"}
+    assert set(obs["checksum"]) == {f"sha256:{sha}"}
 
 
 def test_old_style_g_equals_l(tmp_path):
@@ -97,7 +98,7 @@ def test_temperature_dependent_parameter(tmp_path):
 
 @pytest.mark.parametrize("name, reason", [
     ("harvest_ionic.tdb", "2 sublattices"),
-    ("harvest_associate.tdb", "associates / molecular species in the liquid: ALO"),
+    ("harvest_associate.tdb", "associates or molecular species (ALO)"),
 ])
 def test_unusable_liquids_are_skipped(name, reason):
     result = harvest_tdb(DATA / name)
@@ -129,7 +130,7 @@ def test_no_liquid_and_no_interaction(tmp_path):
 
 def test_malformed_file_raises_naming_it():
     bad = DATA / "harvest_malformed.tdb"
-    with pytest.raises(TDBError, match="harvest_malformed.tdb: cannot parse TDB: ParseException"):
+    with pytest.raises(TDBError, match="harvest_malformed.tdb: pycalphad cannot parse it: ParseException"):
         harvest_tdb(bad)
     with pytest.raises(TDBError, match="nowhere.tdb"):
         harvest_tdb(DATA / "nowhere.tdb")
@@ -158,6 +159,37 @@ def test_corpus_folder_duplicates_and_distinct_assessments(tmp_path):
     assert obs.groupby("system")["source"].unique().map(sorted).to_dict() == {
         "AL-CU": ["a.tdb", "c.tdb"], "AL-ZN": ["a.tdb"], "CU-ZN": ["a.tdb"]}
     assert len(obs) == 4 * len(X)
+
+
+def test_corpus_reads_subfolders(tmp_path):
+    (tmp_path / "sub" / "deeper").mkdir(parents=True)
+    shutil.copy(RK, tmp_path / "sub" / "deeper" / "rk.tdb")
+    write(tmp_path, "top.tdb", UNARY_CU + "PARAMETER L(LIQUID,AL,CU;0) 298.15 -30000; 6000 N !\n")
+    corpus = harvest_corpus(tmp_path, progress=False)
+    assert [p.name for p in corpus.files_read] == ["rk.tdb", "top.tdb"]
+
+
+def test_same_name_different_content_are_two_sources(tmp_path):
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    write(tmp_path / "one", "db.tdb", UNARY_CU + "PARAMETER L(LIQUID,AL,CU;0) 298.15 -30000; 6000 N !\n")
+    write(tmp_path / "two", "db.tdb", UNARY_CU + "PARAMETER L(LIQUID,AL,CU;0) 298.15 -10000; 6000 N !\n")
+    obs = harvest_corpus(tmp_path, progress=False).observations
+    assert set(obs["source"]) == {"db.tdb"} and obs["checksum"].nunique() == 2
+    assert len(obs) == 2 * len(X)
+
+
+def test_binary_file_is_refused_without_garbage(tmp_path):
+    junk = tmp_path / "junk.tdb"
+    junk.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(TDBError, match="junk.tdb: not a TDB text file") as info:
+        harvest_tdb(junk)
+    assert str(info.value).isprintable()
+    latin = tmp_path / "latin.tdb"
+    latin.write_bytes(b"ELEMENT AL FCC_A1 26.98 0 0 !\nPHASE LIQUID % 1 1 !\n\xe9\xff\x1b[31m garbage \x07 ( !\n")
+    with pytest.raises(TDBError, match="latin.tdb: pycalphad cannot parse it") as info:
+        harvest_tdb(latin)
+    assert str(info.value).isprintable() and len(str(info.value)) < 400
 
 
 def test_corpus_path_errors(tmp_path):

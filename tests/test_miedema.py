@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mixcalphad.errors import CompositionError, MissingPropertyError, UnknownElementError
+from mixcalphad.errors import CompositionError, MissingPropertyError, MixcalphadError, UnknownElementError
 from mixcalphad.chem.miedema import miedema_class, miedema_for_observations, miedema_hmix
 
 
@@ -73,3 +73,21 @@ def test_for_observations(tmp_path):
     assert out.loc[0, "miedema_J"] == pytest.approx(float(miedema_hmix("AL", "NI", 0.5)))
     assert out.loc[1, "miedema_J"] == pytest.approx(float(miedema_hmix("AL", "NI", 0.25)))
     assert list(out["miedema_class"]) == ["mixed", "mixed", "transition-transition"]
+
+
+@pytest.mark.parametrize("symbols, error, message", [
+    (("XX",), UnknownElementError, "'XX'"),
+    (("CU",), MixcalphadError, "CU have no Miedema transformation enthalpy"),
+])
+def test_transformation_elements_are_checked(symbols, error, message):
+    with pytest.raises(error, match=message):
+        miedema_hmix("FE", "SI", 0.5, transformation=symbols)
+
+
+def test_cli_refuses_a_transformation_outside_the_pair(capsys):
+    from mixcalphad.cli import main
+
+    assert main(["miedema", "AL", "NI", "--transformation", "SI"]) != 0
+    assert "not an element of AL-NI" in capsys.readouterr().err
+    assert main(["miedema", "AL", "NI", "--transformation", "XX"]) != 0
+    assert main(["miedema", "FE", "SI", "--transformation", "si", "--x", "0.5"]) == 0

@@ -1,11 +1,14 @@
+import errno
 import json
 import multiprocessing as mp
+import os
+import time
 
 import pandas as pd
 import pytest
 
 from conftest import make_observations
-from mixcalphad.errors import DatasetError, StoreConflictError, StoreError
+from mixcalphad.errors import DatasetError, StoreConflictError, StoreError, UnknownElementError
 from mixcalphad.data.store import SCHEMA_VERSION, Store
 
 
@@ -60,13 +63,139 @@ def test_system_names_are_sorted_and_filters_work(store):
 
 
 @pytest.mark.parametrize("column, value, message", [
-    ("x_B", 1.5, "out of range"), ("T_K", -3.0, "out of range"), ("kind", "guess", "unknown observation kind")])
+    ("x_B", 1.5, r"'x_B' = 1.5: a mole fraction must lie within \[0, 1\]"),
+    ("x_B", -0.1, "within"),
+    ("T_K", -3.0, "'T_K' = -3.0: a temperature must be finite and > 0"),
+    ("kind", "guess", "'kind' = 'guess': unknown kind"),
+    ("sigma_J", -100.0, "'sigma_J' = -100.0: sigma must be finite and > 0"),
+    ("sigma_J", 0.0, "sigma must be finite and > 0"),
+    ("sigma_J", float("inf"), "sigma must be finite"),
+    ("HM_MIX_J", float("nan"), "'HM_MIX_J'"),
+    ("x_B", 0.0, "'HM_MIX_J' = -5000.0: ΔH_mix of a pure element"),
+    ("x_B", 1.0, "ΔH_mix of a pure element"),
+    ("source", "", "'source' = '': a non-empty name"),
+])
 def test_bad_rows_are_refused(store, column, value, message):
     rows = make_observations()
     rows.loc[0, column] = value
-    with pytest.raises(DatasetError, match=message):
+    with pytest.raises(DatasetError, match=message) as info:
         store.add_observations(rows)
+    assert "row 0" in str(info.value)
     assert not store.path.exists() or store.observations().empty
+
+
+@pytest.mark.parametrize("system, bad", [("XX-YY", "XX"), ("AL-QQ", "QQ")])
+def test_unknown_elements_are_refused(store, system, bad):
+    rows = make_observations(system=system)
+    with pytest.raises(UnknownElementError, match=f"row 0.*'{bad}'"):
+        store.add_observations(rows)
+    assert not store.path.exists()
+
+
+def test_pure_ends_with_zero_and_missing_sigma_are_accepted(store):
+    rows = make_observations(xs=(0.0, 0.5, 1.0), values=(0.0, -8000.0, 0.0))
+    assert store.add_observations(rows).added == 3
+    assert store.observations()["sigma_J"].isna().all()  # NaN sigma: the kind's default applies
+
+
+def test_predicted_rows_must_carry_sigma(store):
+    with pytest.raises(DatasetError, match="must carry its sigma"):
+        store.add_observations(make_observations(kind="predicted"))
+    assert store.add_observations(make_observations(kind="predicted", sigma=3000.0)).added == 3
+
+
+def test_reversed_system_flips_x(store):
+    # x_B is the fraction of the second element as named: 10 % Al in Ni-Al is x_NI = 0.9 in AL-NI
+    store.add_observations(make_observations(system="NI-AL", xs=(0.1, 0.3), values=(-1000.0, -3000.0)))
+    obs = store.observations()
+    assert obs["system"].tolist() == ["AL-NI", "AL-NI"]
+    assert obs["x_B"].tolist() == pytest.approx([0.7, 0.9])
+    assert obs.set_index("x_B")["HM_MIX_J"].to_dict() == pytest.approx({0.7: -3000.0, 0.9: -1000.0})
+    # the same points named in sorted order are the same observations
+    same = make_observations(system="AL-NI", xs=(0.9, 0.7), values=(-1000.0, -3000.0))
+    assert store.add_observations(same).unchanged == 2
+
+
+def test_files_with_one_name_and_different_content_do_not_collide(store):
+    a = make_observations(source="db.tdb").assign(checksum="sha256:" + "a" * 64)
+    b = make_observations(source="db.tdb", values=(-1.0, -2.0, -3.0)).assign(checksum="sha256:" + "b" * 64)
+    assert store.add_observations(pd.concat([a, b])).added == 6
+    assert store.add_observations(b.assign(HM_MIX_J=[-7.0, -8.0, -9.0]), replace=True).replaced == 3
+    obs = store.observations()
+    assert sorted(obs.loc[obs["checksum"] == "sha256:" + "a" * 64, "HM_MIX_J"]) == [-8000.0, -6000.0, -5000.0]
+
+
+def test_caution_is_kept(store):
+    store.add_observations(make_observations().assign(caution=["dilute only", None, ""]))
+    obs = store.observations()
+    assert obs["caution"].tolist() == ["dilute only", None, None]
+
+
+def test_schema_1_store_is_migrated_to_checksum_keys(tmp_path):
+    path = tmp_path / "old.json"
+    row = {"system": "AL-CU", "x_B": 0.5, "T_K": 1873.0, "HM_MIX_J": -8000.0, "sigma_J": None, "kind": "assessed",
+           "source": "db.tdb", "reference": "/x/db.tdb sha256:0123456789ab", "collection": "user-tdbs"}
+    row["key"] = "assessed|db.tdb|AL-CU|1873.000|0.500000"
+    path.write_text(json.dumps({"meta": {"1": {"schema_version": 1}}, "observations": {"1": row}}))
+    store = Store(path)
+    assert len(store.observations()) == 1  # a schema 1 store can be read
+    again = pd.DataFrame([{**row, "sigma_J": float("nan"), "checksum": "sha256:0123456789ab" + "c" * 52}])
+    assert store.add_observations(again.drop(columns="key")).unchanged == 1
+    assert json.loads(path.read_text())["meta"]["1"]["schema_version"] == SCHEMA_VERSION
+
+
+@pytest.mark.parametrize("error", [PermissionError(errno.EACCES, "Permission denied"),
+                                   OSError(errno.EROFS, "Read-only file system")])
+def test_read_only_store_gives_a_store_error(store, monkeypatch, error):
+    store.add_observations(make_observations())
+
+    def denied(path, **kwargs):
+        error.filename = str(path) + ".lock"
+        raise error
+
+    monkeypatch.setattr("mixcalphad.data.store.file_lock", denied)
+    with pytest.raises(StoreError, match=r"cannot write the store .*store.json.lock\) — the store or its folder is read-only"):
+        store.add_observations(make_observations(source="other"))
+    assert len(store.observations()) == 3  # reading needs no lock
+
+
+def test_a_store_file_without_write_permission_is_not_replaced(store, monkeypatch):
+    store.add_observations(make_observations())
+    before = store.path.read_bytes()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if str(p) == str(store.path) else real_access(p, mode))
+    with pytest.raises(StoreError, match="store.json is read-only"):
+        store.add_observations(make_observations(source="other"))
+    assert store.path.read_bytes() == before
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root ignores file permissions")
+def test_read_only_folder_gives_a_store_error(tmp_path):
+    store = Store(tmp_path / "ro" / "store.json")
+    store.add_observations(make_observations())
+    os.chmod(tmp_path / "ro", 0o555)
+    try:
+        with pytest.raises(StoreError, match="cannot write the store"):
+            store.add_observations(make_observations(source="other"))
+        assert len(store.observations()) == 3
+    finally:
+        os.chmod(tmp_path / "ro", 0o755)
+
+
+def test_stale_temporary_files_are_removed_on_open(store):
+    store.add_observations(make_observations())
+    stale = store.path.with_name(f".{store.path.name}.dead1234.tmp")
+    fresh = store.path.with_name(f".{store.path.name}.live5678.tmp")
+    stale.write_text("{half")
+    fresh.write_text("{half")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    Store(store.path)
+    assert not stale.exists() and fresh.exists()  # a recent one may belong to a live writer
+    stale.write_text("{half")
+    os.utime(stale, (old, old))
+    store.add_observations(make_observations(source="again"))  # a writer cleans up under its lock
+    assert not stale.exists() and fresh.exists()
 
 
 def test_missing_column_is_refused(store):

@@ -25,6 +25,16 @@ class UnknownElementError(MixcalphadError, KeyError):
         return self.args[0]
 
 
+class UnsupportedElementError(MixcalphadError, ValueError):
+    """A known element that mixcalphad's model cannot describe (no Miedema or SGTE fusion data)."""
+
+    def __init__(self, symbol: str, needed_by: str = ""):
+        self.symbol = symbol
+        who = f" (needed by {needed_by})" if needed_by else ""
+        super().__init__(f"element {symbol} is not supported: it lacks the Miedema parameters or SGTE "
+                         f"fusion data the model needs{who}; see 'mixcalphad elements'")
+
+
 class MissingPropertyError(MixcalphadError, ValueError):
     """An element lacks a property that a calculation needs."""
 
@@ -59,6 +69,10 @@ class CompositionError(MixcalphadError, ValueError):
 
 
 # --- AIMD ---------------------------------------------------------------------------------------
+class AcquisitionError(MixcalphadError, ValueError):
+    """Bad input to the acquisition plan: too few elements or binaries, n larger than the pool, a bad option."""
+
+
 class AIMDError(MixcalphadError):
     """Base class of the AIMD errors."""
 

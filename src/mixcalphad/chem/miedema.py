@@ -33,9 +33,9 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from mixcalphad.chem.binaries import normalize_symbol, parse_system
-from mixcalphad.chem.elements import MIEDEMA_COLUMNS, property_matrix
-from mixcalphad.errors import CompositionError
+from mixcalphad.chem.binaries import check_elements, normalize_symbol, parse_system
+from mixcalphad.chem.elements import MIEDEMA_COLUMNS, element_table, property_matrix
+from mixcalphad.errors import CompositionError, MixcalphadError
 
 P_TRANSITION = 14.2
 P_NON_TRANSITION = 10.7
@@ -57,6 +57,29 @@ def _parameters(symbols, alkaline_earth_transition: bool) -> dict[str, np.ndarra
         transition = transition | np.isin(symbols, ALKALINE_EARTHS)
     return {"symbol": np.array(symbols), "phi": phi, "nws13": nws13, "v23": v23, "rp": rp, "a": a,
             "h_trans": h_trans, "transition": transition}
+
+
+def transformation_elements(symbols: Iterable[str]) -> list[str]:
+    """Checked elements for the ``transformation`` option: known, and with a H_trans.
+
+    Raises
+    ------
+    UnknownElementError
+        A symbol the element table does not know.
+    MixcalphadError
+        An element without a transformation enthalpy (it would be ignored silently).
+    """
+    symbols = [symbols] if isinstance(symbols, str) else list(symbols)
+    if not symbols:
+        return []
+    out = check_elements(symbols)
+    h_trans = element_table()["miedema_Htrans_J"].fillna(0.0)
+    having = sorted(h_trans.index[h_trans != 0.0])
+    without = [el for el in out if h_trans[el] == 0.0]
+    if without:
+        raise MixcalphadError(f"element(s) {', '.join(without)} have no Miedema transformation enthalpy; "
+                              f"transformation applies to {', '.join(having)}")
+    return out
 
 
 def miedema_class(a: str, b: str, *, alkaline_earth_transition: bool = False) -> str:
@@ -100,7 +123,7 @@ def miedema_pairs(a, b, x_b, *, volume_correction: bool = False, alkaline_earth_
             if converged:
                 break
     h = x_a * x_b * v_a * v_b / (x_a * v_a + x_b * v_b) * interface
-    trans = np.array(sorted({normalize_symbol(s) for s in transformation}), dtype=object)
+    trans = np.array(transformation_elements(transformation), dtype=object)
     h = h - x_a * np.where(np.isin(pa["symbol"], trans), pa["h_trans"] / 1000.0, 0.0) \
           - x_b * np.where(np.isin(pb["symbol"], trans), pb["h_trans"] / 1000.0, 0.0)
     return 1000.0 * h

@@ -16,6 +16,7 @@ def _build(args, store_path) -> dict:
     reports = build_store(store, build, replace=args.replace)
     return {
         "store": str(store.path),
+        "store_points": int(store.summary()["points"]),
         "files_read": len(build.files_read),
         "files_failed": [{"file": str(f), "reason": r} for f, r in build.files_failed],
         "skipped": [{"what": str(w), "reason": r} for w, r in build.skipped],
@@ -43,7 +44,8 @@ def _print_build(result: dict) -> None:
     print(f"  immiscible flags {counts['immiscible_flags']:4d}")
     print(f"  distinct systems {counts['systems_total']:4d}")
     obs = result["inserted"]["observations"]
-    print(f"inserted: {obs['added']} new observations, {obs['unchanged']} already stored")
+    print(f"inserted: {obs['added']} new observations, {obs['unchanged']} already stored, "
+          f"{obs['replaced']} replaced; the store now holds {result['store_points']} observations")
 
 
 def cmd_data_build(args) -> int:
@@ -91,14 +93,20 @@ def cmd_elements(args) -> int:
 
 
 def cmd_miedema(args) -> int:
-    from mixcalphad.chem.binaries import sorted_pair
-    from mixcalphad.chem.miedema import miedema_class, miedema_hmix
+    from mixcalphad.chem.binaries import check_elements, sorted_pair
+    from mixcalphad.chem.miedema import miedema_class, miedema_hmix, transformation_elements
+    from mixcalphad.errors import MixcalphadError
 
+    a, b = sorted_pair(*check_elements([args.a]), *check_elements([args.b]))
+    transformation = transformation_elements(args.transformation)
+    outside = [el for el in transformation if el not in (a, b)]
+    if outside:
+        raise MixcalphadError(f"--transformation {' '.join(outside)}: not an element of {a}-{b}, so it would "
+                              "change nothing")
     options = {"volume_correction": args.volume_correction,
                "alkaline_earth_transition": args.alkaline_earth_transition,
-               "transformation": tuple(args.transformation)}
+               "transformation": tuple(transformation)}
     h = miedema_hmix(args.a, args.b, args.x, **options)
-    a, b = sorted_pair(args.a, args.b)
     cls = miedema_class(a, b, alkaline_earth_transition=args.alkaline_earth_transition)
     label = args.b.upper()
     if args.json:
@@ -119,7 +127,9 @@ def register(sub) -> None:
     data = sub.add_parser("data", help="build and inspect the ΔH_mix dataset")
     data_sub = data.add_subparsers(dest="data_command", required=True)
     build = with_json(with_store(data_sub.add_parser("build", help="harvest the default corpus (+ your TDBs) into the store")))
-    build.add_argument("--tdb", nargs="+", default=[], metavar="PATH", help="extra TDB files or folders")
+    build.add_argument("--tdb", nargs="+", default=[], metavar="PATH",
+                       help="extra TDB files or folders (read with their subfolders); a file named here that "
+                            "cannot be parsed stops the build")
     build.add_argument("--no-default", action="store_true", help="skip the TDBs installed with pycalphad")
     build.add_argument("--replace", action="store_true", help="overwrite stored values that changed")
     build.set_defaults(func=cmd_data_build)

@@ -4,9 +4,13 @@ Three sources, in order of precedence for a binary:
 
 1. **Assessed TDBs** — the TDB files installed with pycalphad (plus any the user adds), harvested by
    :mod:`mixcalphad.data.harvest` at x_B = 0.1…0.9 and 1873 K.
-2. **Extra assessed table** — ``data/assessed_hmix_extra.csv``: ΔH_mix of 109 further binaries computed
-   from published assessments (same grid and temperature). A binary already harvested from a TDB is
-   *not* taken from this table (the harvested file wins), so no binary counts twice.
+2. **Extra assessed tables** — ``data/assessed_hmix_extra.csv``: ΔH_mix of 109 further binaries computed
+   from published assessments (same grid and temperature), and ``data/assessed_hmix_extra2.csv``: 28
+   more from other public repositories, with a ``caution`` where a value deserves a lower weight
+   (nitrogen liquids fitted for dilute N only, large T terms fitted to phase diagrams only, no
+   citation, two public descriptions that disagree), carried into the store's ``caution`` column.
+   A binary already harvested from a TDB, or taken from an earlier table, is *not* taken again (the
+   harvested file wins), so no binary counts twice.
 3. **AIMD** — the founding paper's Table 1 (``data/aimd_bizot2026.csv``): 29 equimolar values and 8
    systems observed immiscible (stored as flags, not numbers).
 """
@@ -21,12 +25,16 @@ from typing import Sequence
 import pandas as pd
 
 from mixcalphad.chem.binaries import parse_system, system_name
-from mixcalphad.errors import DatasetError
-from mixcalphad.data.store import FLAG_COLUMNS, OBSERVATION_COLUMNS, AddReport, Store
+from mixcalphad.data.schema import FLAG_COLUMNS, OBSERVATION_COLUMNS
+from mixcalphad.data.store import AddReport, Store
+from mixcalphad.errors import DatasetError, TDBError
 
 log = logging.getLogger(__name__)
 
 EXTRA_TABLE = "assessed_hmix_extra.csv"
+EXTRA_TABLE_2 = "assessed_hmix_extra2.csv"
+#: The packaged assessed tables by collection name, in order of precedence.
+EXTRA_TABLES = {"assessed-extra": EXTRA_TABLE, "assessed-extra2": EXTRA_TABLE_2}
 AIMD_TABLE = "aimd_bizot2026.csv"
 AIMD_SOURCE = "Bizot2026-Table1"
 AIMD_REFERENCE = ("Bizot, Tamura, Deffrennes, Comput. Mater. Sci. (2026) 114568, Table 1: "
@@ -42,14 +50,29 @@ def _read_package_csv(name: str, required: Sequence[str]) -> pd.DataFrame:
     return frame
 
 
-def extra_assessed_observations() -> pd.DataFrame:
-    """The extra assessed table as observations (J/mol of atoms, x_B of the sorted pair, K)."""
-    raw = _read_package_csv(EXTRA_TABLE, ("system", "x_B", "T", "HM_MIX_J", "source", "n_sources",
-                                          "spread_x05_J"))
+def extra_assessed_observations(collection: str = "assessed-extra") -> pd.DataFrame:
+    """A packaged assessed table as observations (J/mol of atoms, x_B of the sorted pair, K).
+
+    Parameters
+    ----------
+    collection : str
+        A key of :data:`EXTRA_TABLES`: ``"assessed-extra"`` (109 binaries) or ``"assessed-extra2"``
+        (28 binaries, with cautions).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`OBSERVATION_COLUMNS` and ``caution`` (None where the table gives none).
+    """
+    if collection not in EXTRA_TABLES:
+        raise DatasetError(f"no packaged assessed table {collection!r}; known: {list(EXTRA_TABLES)}")
+    table = EXTRA_TABLES[collection]
+    raw = _read_package_csv(table, ("system", "x_B", "T", "HM_MIX_J", "source", "n_sources", "spread_x05_J"))
     pairs = [parse_system(s) for s in raw["system"]]
     unsorted = raw["system"][[system_name(*p) != s for p, s in zip(pairs, raw["system"])]]
     if len(unsorted):
-        raise DatasetError(f"{EXTRA_TABLE}: system {unsorted.iloc[0]!r} is not a sorted pair")
+        raise DatasetError(f"{table}: system {unsorted.iloc[0]!r} is not a sorted pair")
+    caution = raw["caution"] if "caution" in raw.columns else pd.Series(None, index=raw.index, dtype=object)
     spread = raw["spread_x05_J"].map(lambda v: "" if pd.isna(v) else f", spread at x=0.5: {v:.0f} J/mol")
     return pd.DataFrame({
         "system": raw["system"],
@@ -59,10 +82,11 @@ def extra_assessed_observations() -> pd.DataFrame:
         "sigma_J": float("nan"),
         "kind": "assessed",
         "source": raw["source"],
-        "reference": ("mixcalphad " + EXTRA_TABLE + ": " + raw["source"]
+        "reference": ("mixcalphad " + table + ": " + raw["source"]
                       + " (independent files: " + raw["n_sources"].astype(str) + spread + ")"),
-        "collection": "assessed-extra",
-    }, columns=list(OBSERVATION_COLUMNS))
+        "collection": collection,
+        "caution": caution.where(caution.notna(), None),
+    }, columns=[*OBSERVATION_COLUMNS, "caution"])
 
 
 def aimd_observations() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -102,6 +126,7 @@ COLLECTIONS = {
     "pycalphad-tdbs": "assessed TDB files installed with pycalphad (the default corpus)",
     "user-tdbs": "TDB files given by the user",
     "assessed-extra": f"the packaged table {EXTRA_TABLE}",
+    "assessed-extra2": f"the packaged table {EXTRA_TABLE_2} (with cautions)",
     "bizot2026": f"the founding paper's AIMD Table 1 ({AIMD_TABLE})",
 }
 
@@ -124,7 +149,8 @@ class DatasetBuild:
     duplicates : list
         Assessments present in several files, counted once (as reported by the harvest).
     extra_skipped : list of str
-        Systems of the extra table left out because a harvested TDB already describes them.
+        Systems of the extra tables left out because a harvested TDB (or an earlier table) already
+        describes them.
     """
 
     observations: pd.DataFrame
@@ -153,16 +179,23 @@ def build_dataset(tdb_paths: Sequence[str | Path] = (), *, default_corpus: bool 
     Parameters
     ----------
     tdb_paths : sequence of path
-        The user's own TDB files or folders, harvested together with the default corpus (an
-        assessment present in both counts once).
+        The user's own TDB files or folders (read recursively), harvested together with the default
+        corpus (an assessment present in both counts once).
     default_corpus : bool
         Include the TDB files installed with pycalphad.
     extra_table, aimd : bool
-        Include the packaged extra assessed table / the paper's AIMD table.
+        Include the packaged extra assessed tables (:data:`EXTRA_TABLES`) / the paper's AIMD table.
     T : float
         Harvest temperature in K (default 1873 K, the extra table's temperature).
     progress : bool or None
         Progress bar over TDB files; None shows it only on a terminal.
+
+    Raises
+    ------
+    TDBError
+        A TDB file named explicitly in ``tdb_paths`` (not found in a folder) cannot be read or
+        parsed: the message names each such file and why. Files found in folders that fail are
+        listed in ``files_failed`` instead.
 
     Examples
     --------
@@ -177,23 +210,28 @@ def build_dataset(tdb_paths: Sequence[str | Path] = (), *, default_corpus: bool 
     files_read, failed, skipped, duplicates = [], [], [], []
     if paths:
         harvest = harvest_corpus(paths, T=T, progress=progress)
-        default_names = {p.name for p in defaults}
-        tdb_obs = harvest.observations.assign(
-            collection=["pycalphad-tdbs" if s in default_names and r.startswith("pycalphad") else "user-tdbs"
-                        for s, r in zip(harvest.observations["source"], harvest.observations["reference"])])
+        named = {Path(p).resolve() for p in tdb_paths if Path(p).is_file()}
+        bad = [f"{path}: {why}" for path, why in harvest.failed if Path(path).resolve() in named]
+        if bad:
+            raise TDBError(f"{len(bad)} TDB file(s) you named cannot be used; nothing was built: " + "; ".join(bad))
+        tdb_obs = harvest.observations.assign(  # the reference of a file installed with pycalphad says so
+            collection=["pycalphad-tdbs" if r.startswith("pycalphad ") else "user-tdbs"
+                        for r in harvest.observations["reference"]])
         parts.append(tdb_obs)
         files_read, failed = list(map(str, harvest.files_read)), list(harvest.failed)
         skipped, duplicates = list(harvest.skipped), list(harvest.duplicates)
-    harvested_systems = set(parts[0]["system"]) if parts else set()
+    known_systems = set(parts[0]["system"]) if parts else set()
     extra_skipped: list[str] = []
-    if extra_table:
-        extra = extra_assessed_observations()
-        overlap = extra["system"].isin(harvested_systems)
-        extra_skipped = sorted(set(extra.loc[overlap, "system"]))
-        if extra_skipped:
-            log.info("extra table: %d systems already harvested from TDBs, not counted twice: %s",
-                     len(extra_skipped), ", ".join(extra_skipped))
+    for collection in (EXTRA_TABLES if extra_table else ()):
+        extra = extra_assessed_observations(collection)
+        overlap = extra["system"].isin(known_systems)
+        skipped_here = sorted(set(extra.loc[overlap, "system"]))
+        if skipped_here:
+            log.info("%s: %d systems already described, not counted twice: %s",
+                     EXTRA_TABLES[collection], len(skipped_here), ", ".join(skipped_here))
+        extra_skipped += skipped_here
         parts.append(extra[~overlap])
+        known_systems |= set(extra["system"])
     if aimd:
         aimd_obs, flags = aimd_observations()
         parts.append(aimd_obs)
@@ -201,7 +239,7 @@ def build_dataset(tdb_paths: Sequence[str | Path] = (), *, default_corpus: bool 
                     else pd.DataFrame(columns=list(OBSERVATION_COLUMNS)))
     return DatasetBuild(observations=observations, flags=flags, files_read=files_read,
                         files_failed=failed, skipped=skipped, duplicates=duplicates,
-                        extra_skipped=extra_skipped)
+                        extra_skipped=sorted(set(extra_skipped)))
 
 
 def build_store(store: Store, build: DatasetBuild, *, replace: bool = False) -> dict[str, AddReport]:

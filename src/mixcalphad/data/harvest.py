@@ -7,17 +7,15 @@ that both corpora compare point by point.
 
 Rules
 -----
-* **Which phase.** The phase named ``LIQUID``. A file without one is searched for phases whose
-  name contains ``LIQ`` (``LIQUID_RENB`` in ``nbre_liu.tdb``, ``IONIC_LIQ``, ``I_LIQUID``); each
-  is examined by the rules below and, where not harvested, skipped with a reason. A file with no
+* **Reading.** Through :func:`mixcalphad.data.tdb_read.read_database`, the one TDB reader.
+* **Which phase.** :func:`~mixcalphad.data.tdb_read.liquid_phases`: the phase named ``LIQUID``,
+  else the phases whose name contains ``LIQ`` (``LIQUID_RENB`` in ``nbre_liu.tdb``); each is
+  examined by the rules below and, where not harvested, skipped with a reason. A file with no
   such phase is skipped ("no liquid phase"). A phase other than ``LIQUID`` is named in the
   ``reference`` string (``… phase:LIQUID_RENB``).
-* **Which liquids.** One sublattice whose constituents are pure elements. More than one
-  sublattice (ionic two-sublattice liquids, ``LIQUID:(FE,MN):VA``), charged species or
-  associates / molecular species (``ALO``, ``CU2S``, ``O2``) skip the *whole* liquid: ``HM_MIX``
-  of a binary of pure elements in an associate liquid is not the ΔH_mix of that liquid. ``VA`` in
-  the constituent list is tolerated: a binary model is built from its two elements only, so
-  ``VA`` never enters it (an interaction with ``VA`` is not a binary of two elements).
+* **Which liquids.** :func:`~mixcalphad.data.tdb_read.liquid_problem`, the one rule: one
+  sublattice of pure elements, not ionic. Any other liquid is skipped *whole*: ``HM_MIX`` of a
+  binary of pure elements in an associate liquid is not the ΔH_mix of that liquid.
 * **Which binaries.** A pair of elements with at least one interaction parameter ``L`` or
   old-style ``G`` (any order) with exactly these two constituents. Ternary and higher
   interactions are ignored; a pair without an interaction is ideal by omission and not data.
@@ -30,9 +28,12 @@ Rules
   ``V·x_AL·x_ZN·(x_AL − x_ZN)``.
 * **Values.** ``HM_MIX`` of ``pycalphad.Model(db, [A, B], phase)`` evaluated with symengine, so
   ``L = a + bT + cT ln T`` contributes ``a − cT``. Assessments carry no σ: ``sigma_J`` is NaN.
-* **Corpus.** Folders contribute every ``*.tdb`` / ``*.TDB`` directly inside them (not
-  recursive); all files are read in sorted path order. A file that cannot be parsed is reported in
-  ``failed`` and the harvest goes on. The same assessment in several files (curves equal within
+* **Identity.** Every row carries the file's SHA-256 (``checksum``); the store keys TDB rows by
+  it, so two different files with one name are two sources. ``source`` is the file name, for
+  display.
+* **Corpus.** Folders contribute every ``*.tdb`` / ``*.TDB`` inside them and inside their
+  subfolders (recursively); all files are read in sorted path order. A file that cannot be parsed
+  is reported in ``failed`` and the harvest goes on. The same assessment in several files (curves equal within
   :data:`DUPLICATE_TOLERANCE_J` at every grid point) counts once: the first file keeps it, the
   others are listed in ``duplicates``. Copies of one published assessment differ only by the
   rounding of their coefficients (up to 5.5 J/mol: Cu–Mg in COST507 and cumg.tdb), different
@@ -46,10 +47,8 @@ kept as separate sources.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,10 +58,11 @@ import pycalphad
 import symengine
 from pycalphad import Database, Model
 from pycalphad import variables as v
-from tinydb import where
 from tqdm.auto import tqdm
 
-from mixcalphad.chem.binaries import sorted_pair, system_name
+from mixcalphad.chem.binaries import system_name
+from mixcalphad.data.tdb_read import (checksum, interaction_pairs, liquid_phases, liquid_problem, phase_parameters,
+                                      read_bytes, read_database)
 from mixcalphad.errors import TDBError
 
 logger = logging.getLogger(__name__)
@@ -75,10 +75,8 @@ DEFAULT_T = 1873.0
 DEFAULT_X = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 """Default mole fractions of the second element of the sorted pair."""
 
-COLUMNS = ("system", "x_B", "T_K", "HM_MIX_J", "sigma_J", "kind", "source", "reference")
-"""Columns of every observation table returned here."""
-
-_INTERACTION_TYPES = ("L", "G")
+COLUMNS = ("system", "x_B", "T_K", "HM_MIX_J", "sigma_J", "kind", "source", "reference", "checksum")
+"""Columns of every observation table returned here (``checksum``: ``sha256:<hex>`` of the file)."""
 
 
 @dataclass(frozen=True)
@@ -169,21 +167,21 @@ def harvest_tdb(path, *, T=DEFAULT_T, x=DEFAULT_X) -> HarvestResult:
     """
     temps, xs = _check_grid(T, x)
     path = Path(path)
-    data = _read_bytes(path)
-    db = _parse(path, data)
-    reference = _reference(path, data)
+    data = read_bytes(path)
+    db = read_database(data, label=str(path))
+    digest = checksum(data)
+    reference = _reference(path, digest)
     frames, skipped, done = [], [], set()
-    phases = _liquid_phases(db)
+    phases = liquid_phases(db)
     if not phases:
         _skip(skipped, path, "LIQUID", "no liquid phase")
     for phase in phases:
-        reason = _unusable_liquid(db, phase)
+        reason = liquid_problem(db, phase)
         if reason:
             _skip(skipped, path, phase, reason)
             continue
         phase_ref = reference if phase == "LIQUID" else f"{reference} phase:{phase}"
-        rows = db._parameters.search(where("phase_name") == phase)
-        pairs = _binaries(rows)
+        pairs = interaction_pairs(db, phase)
         if not pairs:
             _skip(skipped, path, phase, "no binary interaction parameter")
         for pair in pairs:
@@ -192,11 +190,11 @@ def harvest_tdb(path, *, T=DEFAULT_T, x=DEFAULT_X) -> HarvestResult:
                 _skip(skipped, path, f"{phase} {name}", "already harvested from another liquid phase")
                 continue
             try:
-                hm = _hm_mix(db, phase, rows, pair, temps, xs)
+                hm = _hm_mix(db, phase, pair, temps, xs)
             except _Unusable as exc:
                 _skip(skipped, path, f"{phase} {name}", str(exc))
                 continue
-            frames.append(_frame(name, temps, xs, hm, path.name, phase_ref))
+            frames.append(_frame(name, temps, xs, hm, path.name, phase_ref, digest))
             done.add(name)
     observations = pd.concat(frames, ignore_index=True) if frames else _empty()
     return HarvestResult(path=path, observations=observations, skipped=skipped)
@@ -208,8 +206,8 @@ def harvest_corpus(paths, *, T=DEFAULT_T, x=DEFAULT_X, progress=None) -> CorpusH
     Parameters
     ----------
     paths : str, os.PathLike or iterable of them
-        TDB files and/or folders (each contributes the ``*.tdb`` / ``*.TDB`` files directly in
-        it). Files are read once each, in sorted path order.
+        TDB files and/or folders (each contributes the ``*.tdb`` / ``*.TDB`` files in it and in
+        its subfolders). Files are read once each, in sorted path order.
     T : float or sequence of float, optional
         Temperature(s), K. Default 1873 K.
     x : sequence of float, optional
@@ -291,7 +289,7 @@ def _collect_files(paths) -> list[Path]:
     files = set()
     for p in paths:
         if p.is_dir():
-            files.update(f.resolve() for f in p.iterdir() if f.is_file() and f.suffix in (".tdb", ".TDB"))
+            files.update(f.resolve() for f in p.rglob("*") if f.is_file() and f.suffix in (".tdb", ".TDB"))
         elif p.is_file():
             files.add(p.resolve())
         else:
@@ -301,43 +299,18 @@ def _collect_files(paths) -> list[Path]:
     return sorted(files)
 
 
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise TDBError(f"{path}: cannot read: {exc.strerror or exc}") from None
-
-
-def _parse(path: Path, data: bytes) -> Database:
-    """pycalphad Database of the file's text (UTF-8, else Latin-1); parser warnings go to DEBUG."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            db = Database.from_string(text, fmt="tdb")
-        except Exception as exc:  # pycalphad raises ParseException, ValueError, KeyError, …
-            message = " ".join(str(exc).split())  # pyparsing's messages span lines
-            raise TDBError(f"{path}: cannot parse TDB: {type(exc).__name__}: {message}") from None
-    for w in caught:
-        logger.debug("%s: %s", path.name, w.message)
-    return db
-
-
 def _pycalphad_dir() -> Path:
     return Path(pycalphad.__file__).resolve().parent
 
 
-def _reference(path: Path, data: bytes) -> str:
+def _reference(path: Path, digest: str) -> str:
     """``"pycalphad <version>: tests/databases/<name>"`` or the absolute path, plus a short sha256."""
     full = path.resolve()
     try:
         where_ = f"pycalphad {pycalphad.__version__}: {full.relative_to(_pycalphad_dir()).as_posix()}"
     except ValueError:
         where_ = str(full)
-    return f"{where_} sha256:{hashlib.sha256(data).hexdigest()[:12]}"
+    return f"{where_} {digest[:len('sha256:') + 12]}"
 
 
 def _skip(skipped: list, path: Path, what: str, reason: str) -> None:
@@ -345,51 +318,8 @@ def _skip(skipped: list, path: Path, what: str, reason: str) -> None:
     skipped.append((what, reason))
 
 
-def _liquid_phases(db: Database) -> list[str]:
-    """``["LIQUID"]`` if the file has it, else the phases whose name contains ``LIQ``, sorted."""
-    if "LIQUID" in db.phases:
-        return ["LIQUID"]
-    return sorted(name for name in db.phases if "LIQ" in name.upper())
-
-
-def _unusable_liquid(db: Database, phase: str) -> str:
-    """Why the liquid cannot give binaries of pure elements ('' when it can)."""
-    ph = db.phases[phase]
-    if len(ph.sublattices) != 1:
-        return f"{len(ph.sublattices)} sublattices (ionic or sublattice liquid), not a substitutional liquid"
-    species = [s for s in ph.constituents[0] if s.name != "VA"]
-    charged = sorted(s.name for s in species if s.charge != 0)
-    if charged:
-        return f"charged species in the liquid: {', '.join(charged)}"
-    molecular = sorted(s.name for s in species if list(s.constituents.values()) != [1])
-    if molecular:
-        return f"associates / molecular species in the liquid: {', '.join(molecular)}"
-    return ""
-
-
-def _one_sublattice(rows: list[dict], constituents: tuple[str, ...]) -> list[dict]:
-    """The parameter rows whose single sublattice holds exactly ``constituents``."""
-    wanted = sorted(constituents)
-    return [r for r in rows
-            if len(r["constituent_array"]) == 1 and sorted(s.name for s in r["constituent_array"][0]) == wanted]
-
-
-def _binaries(rows: list[dict]) -> list[tuple[str, str]]:
-    """Sorted pairs of elements with at least one ``L``/``G`` interaction parameter among ``rows``."""
-    pairs = set()
-    for r in rows:
-        array = r["constituent_array"]
-        names = {s.name for s in array[0]} if len(array) == 1 and len(array[0]) == 2 else set()
-        if r["parameter_type"] in _INTERACTION_TYPES and len(names) == 2 and "VA" not in names:
-            pairs.add(sorted_pair(*names))
-    return sorted(pairs)
-
-
-def _hm_mix(db: Database, phase: str, rows: list[dict], pair: tuple[str, str], temps: np.ndarray,
-            xs: np.ndarray) -> np.ndarray:
+def _hm_mix(db: Database, phase: str, pair: tuple[str, str], temps: np.ndarray, xs: np.ndarray) -> np.ndarray:
     """HM_MIX of the binary liquid, J/mol of atoms, shape (len(temps) * len(xs),), T-major.
-
-    ``rows`` are the phase's parameter rows.
 
     Raises
     ------
@@ -401,9 +331,10 @@ def _hm_mix(db: Database, phase: str, rows: list[dict], pair: tuple[str, str], t
     for el in pair:
         if el not in constituents:
             raise _Unusable(f"{el} is not a constituent of {phase}")
-        if not any(r["parameter_type"] == "G" and r["parameter_order"] == 0 for r in _one_sublattice(rows, (el,))):
+        if not any(r["parameter_type"] == "G" and r["parameter_order"] == 0
+                   for r in phase_parameters(db, phase, (el,))):
             raise _Unusable(f"unary G({phase},{el};0) is missing")
-    for r in _one_sublattice(rows, pair):
+    for r in phase_parameters(db, phase, pair):
         outside = [t for t in temps if not _covers(r["parameter"], t, db.symbols)]
         if outside:
             label = f"{r['parameter_type']}({phase},{a},{b};{r['parameter_order']})"
@@ -434,11 +365,11 @@ def _covers(expr, T: float, symbols: dict) -> bool:
     return all(_covers(symbols[s.name], T, symbols) for s in expr.free_symbols if s.name in symbols)
 
 
-def _frame(name: str, temps, xs, hm, source: str, reference: str) -> pd.DataFrame:
+def _frame(name: str, temps, xs, hm, source: str, reference: str, digest: str) -> pd.DataFrame:
     tt, xx = np.meshgrid(temps, xs, indexing="ij")
     return pd.DataFrame({
         "system": name, "x_B": xx.ravel(), "T_K": tt.ravel(), "HM_MIX_J": hm, "sigma_J": np.nan,
-        "kind": "assessed", "source": source, "reference": reference,
+        "kind": "assessed", "source": source, "reference": reference, "checksum": digest,
     }, columns=list(COLUMNS))
 
 

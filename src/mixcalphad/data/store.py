@@ -4,7 +4,10 @@ Tables
 ------
 ``observations``
     one row per (source, system, T, x_B): ΔH_mix in J/mol of atoms with its σ when known
-    (columns :data:`OBSERVATION_COLUMNS`).
+    (columns :data:`~mixcalphad.data.schema.STORED_COLUMNS`, checked by
+    :func:`~mixcalphad.data.schema.validate_observations`). A row read from a file (a TDB) is keyed
+    by the file's SHA-256 checksum, not its name, so two different files named ``db.tdb`` never
+    collide; the name stays in ``source`` for display.
 ``flags``
     qualitative facts about a system that are not numbers (``immiscible`` in an AIMD run…).
 ``meta``
@@ -16,11 +19,15 @@ Guarantees
 ----------
 * Idempotent: adding the same observation twice keeps one; adding a *different* value under an
   existing key raises :class:`~mixcalphad.errors.StoreConflictError` unless ``replace=True``.
-* Safe against two processes writing at once: every operation holds an exclusive lock on
-  ``<store>.lock`` for its whole read–modify–write.
+* Safe against two processes writing at once: every write holds an exclusive lock on
+  ``<store>.lock`` (the portable ``filelock`` package) for its whole read–modify–write. Reads take
+  no lock: the file is only ever replaced whole.
 * Atomic: the JSON file is written to a temporary file and renamed, so a crash never leaves a
-  half-written store. A corrupted file raises :class:`~mixcalphad.errors.StoreError` and is never
-  overwritten.
+  half-written store; the temporary files of a killed writer are removed when the store is next
+  opened (:func:`mixcalphad._io.remove_stale_temporaries`). A corrupted file raises
+  :class:`~mixcalphad.errors.StoreError` and is never overwritten; so does a store that cannot be
+  read or written (permissions), naming the file.
+* Schema 1 stores (keyed by file name) are migrated to schema 2 on their first write.
 
 Example
 -------
@@ -32,10 +39,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import fcntl
+import errno
 import json
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
@@ -46,21 +54,19 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from mixcalphad.chem.binaries import parse_system, system_name
+from mixcalphad.data.schema import (FLAG_COLUMNS, KINDS, OBSERVATION_COLUMNS, STORED_COLUMNS, validate_flags,
+                                    validate_observations)
 from mixcalphad.errors import DatasetError, StoreConflictError, StoreError
-from mixcalphad._io import atomic_path
+from mixcalphad._io import atomic_path, file_lock, remove_stale_temporaries
 
-SCHEMA_VERSION = 1
+__all__ = ["Store", "AddReport", "SCHEMA_VERSION", "default_store_path", "observation_key", "flag_key",
+           "OBSERVATION_COLUMNS", "FLAG_COLUMNS", "KINDS"]
 
-#: Columns of an observation, with units in their names (x_B: mole fraction of the second element
-#: of the sorted pair; T_K: kelvin; HM_MIX_J and sigma_J: J/mol of atoms). ``kind`` is the kind of
-#: source (:data:`KINDS`), ``source`` the file or citation key, ``reference`` the full provenance and
-#: ``collection`` the named body of data it came with (``pycalphad-tdbs``, ``assessed-extra``…).
-OBSERVATION_COLUMNS = ("system", "x_B", "T_K", "HM_MIX_J", "sigma_J", "kind", "source", "reference",
-                       "collection")
-#: Columns of a flag (a qualitative observation about a system, e.g. ``immiscible``).
-FLAG_COLUMNS = ("system", "flag", "T_K", "kind", "source", "reference", "collection")
-#: Source kinds a store accepts.
-KINDS = ("assessed", "aimd", "user", "prediction", "mlip", "md")
+#: Version 2: observations read from a file are keyed by the file's checksum (version 1: its name).
+SCHEMA_VERSION = 2
+#: Characters of a ``checksum`` (``"sha256:"`` + 12 hex digits) that identify a file in a key.
+_KEY_CHECKSUM_CHARS = len("sha256:") + 12
+_REFERENCE_SHA = re.compile(r"sha256:([0-9a-f]{12})")
 
 
 def default_store_path() -> Path:
@@ -81,6 +87,8 @@ class _AtomicJSONStorage(Storage):
         try:
             with open(self.path, encoding="utf-8") as fh:
                 data = json.load(fh)
+        except OSError as exc:
+            raise StoreError(f"cannot read store file {self.path}: {exc.strerror or exc}") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise StoreError(
                 f"store file {self.path} is corrupted ({exc}); it was left untouched — "
@@ -124,8 +132,14 @@ def _clean(value):
 
 
 def observation_key(row: Mapping) -> str:
-    """Identity of an observation: source kind, source, system, T (mK) and x_B (1e-6)."""
-    return (f"{row['kind']}|{row['source']}|{row['system']}|"
+    """Identity of an observation: kind, origin, system, T (mK) and x_B (1e-6).
+
+    The origin is the checksum of the file the value was read from when there is one (``checksum``,
+    its first 12 hex digits), else the ``source`` name.
+    """
+    checksum = row.get("checksum")
+    origin = checksum[:_KEY_CHECKSUM_CHARS] if isinstance(checksum, str) and checksum else row["source"]
+    return (f"{row['kind']}|{origin}|{row['system']}|"
             f"{float(row['T_K']):.3f}|{float(row['x_B']):.6f}")
 
 
@@ -134,24 +148,16 @@ def flag_key(row: Mapping) -> str:
     return f"{row['kind']}|{row['source']}|{row['system']}|{row['flag']}"
 
 
-def _validated_observations(rows: pd.DataFrame) -> pd.DataFrame:
-    missing = [c for c in OBSERVATION_COLUMNS if c not in rows.columns]
-    if missing:
-        raise DatasetError(f"observations lack column(s) {missing}; expected {list(OBSERVATION_COLUMNS)}")
-    rows = rows.loc[:, list(OBSERVATION_COLUMNS)].copy()
-    rows["system"] = [system_name(*parse_system(s)) for s in rows["system"]]
-    for col in ("x_B", "T_K", "HM_MIX_J", "sigma_J"):
-        rows[col] = pd.to_numeric(rows[col], errors="raise").astype(float)
-    bad = rows[~rows["x_B"].between(0.0, 1.0) | ~(rows["T_K"] > 0) | ~np.isfinite(rows["HM_MIX_J"])]
-    if len(bad):
-        first = bad.iloc[0]
-        raise DatasetError(
-            f"{len(bad)} observation(s) out of range, first: {first['system']} x_B={first['x_B']} "
-            f"T_K={first['T_K']} HM_MIX_J={first['HM_MIX_J']} (need 0 ≤ x_B ≤ 1, T_K > 0, finite value)")
-    unknown = sorted(set(rows["kind"]) - set(KINDS))
-    if unknown:
-        raise DatasetError(f"unknown observation kind(s) {unknown}; expected one of {list(KINDS)}")
-    return rows
+def _migrate_v1(db: TinyDB) -> None:
+    """Schema 1 → 2: observations harvested from a TDB get the checksum their reference names."""
+    tab = db.table("observations")
+    for doc in tab.all():
+        found = _REFERENCE_SHA.search(str(doc.get("reference") or ""))
+        if doc.get("checksum") is None and found and str(doc.get("collection", "")).endswith("-tdbs"):
+            checksum = f"sha256:{found.group(1)}"
+            tab.update({"checksum": checksum, "key": observation_key({**doc, "checksum": checksum})},
+                       doc_ids=[doc.doc_id])
+    db.table("meta").update({"schema_version": SCHEMA_VERSION, "migrated": _now()})
 
 
 class Store:
@@ -167,6 +173,7 @@ class Store:
         self.path = Path(path) if path is not None else default_store_path()
         if self.path.is_dir():
             raise StoreError(f"store path {self.path} is a folder; give a file name such as {self.path / 'store.json'}")
+        remove_stale_temporaries(self.path)
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
@@ -174,19 +181,26 @@ class Store:
     # ------------------------------------------------------------------ low level
     @contextlib.contextmanager
     def _open(self, write: bool) -> Iterator[TinyDB]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        with open(lock_path, "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX if write else fcntl.LOCK_SH)
-            try:
+        if not write:  # writers replace the file whole: a reader never sees a partial one
+            db = TinyDB(str(self.path), storage=_AtomicJSONStorage)
+            self._check_schema(db, write=False)
+            yield db
+            return
+        if self.path.exists() and not os.access(self.path, os.W_OK):
+            raise StoreError(f"the store {self.path} is read-only (no write permission); make it writable or "
+                             "choose another with --store or $MIXCALPHAD_STORE")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with file_lock(self.path):
+                remove_stale_temporaries(self.path, lock_held=True)
                 db = TinyDB(str(self.path), storage=_AtomicJSONStorage)
-                try:
-                    self._check_schema(db, write)
-                    yield db
-                finally:
-                    db.close()
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+                self._check_schema(db, write=True)
+                yield db
+        except OSError as exc:  # read-only folder or file system, no permission, disk full…
+            hint = (" — the store or its folder is read-only: choose another with --store or $MIXCALPHAD_STORE"
+                    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else "")
+            raise StoreError(f"cannot write the store {self.path}: {exc.strerror or exc} "
+                             f"({exc.filename or self.path}){hint}") from None
 
     def _check_schema(self, db: TinyDB, write: bool) -> None:
         meta = db.table("meta").all()
@@ -197,7 +211,9 @@ class Store:
                 db.table("meta").insert({"schema_version": SCHEMA_VERSION, "created": _now()})
             return
         version = meta[0].get("schema_version")
-        if version != SCHEMA_VERSION:
+        if version == 1 and write:
+            _migrate_v1(db)
+        elif version not in (1, SCHEMA_VERSION):
             raise StoreError(f"{self.path} has store schema version {version}; this mixcalphad reads "
                              f"version {SCHEMA_VERSION}")
 
@@ -242,21 +258,39 @@ class Store:
     def add_observations(self, rows: pd.DataFrame, *, replace: bool = False) -> AddReport:
         """Add ΔH_mix observations (a DataFrame with :data:`OBSERVATION_COLUMNS`).
 
+        ``x_B`` is the mole fraction of the second element of ``system`` *as written*: ``NI-AL`` at
+        ``x_B = 0.1`` is stored as ``AL-NI`` at ``x_B = 0.9``. Every row is checked by
+        :func:`~mixcalphad.data.schema.validate_observations` before anything is written.
+
         Rows already stored with the same value are skipped; a different value under an existing
         key raises :class:`StoreConflictError` and writes nothing, unless ``replace``.
+
+        Raises
+        ------
+        DatasetError, UnknownElementError
+            A bad row (named); nothing is written.
+        StoreConflictError
+            A changed value without ``replace``.
+        StoreError
+            The store cannot be read or written.
         """
-        rows = _validated_observations(rows)
+        rows = validate_observations(rows)
         docs = [{c: _clean(v) for c, v in rec.items()} for rec in rows.to_dict("records")]
         return self._add("observations", docs, observation_key, replace,
-                         compare=("HM_MIX_J", "sigma_J", "reference", "collection"))
+                         compare=("HM_MIX_J", "sigma_J", "reference", "collection", "caution"))
 
     def observations(self, *, kind: str | None = None, system: str | None = None,
                      source: str | None = None) -> pd.DataFrame:
-        """Stored observations as a DataFrame (:data:`OBSERVATION_COLUMNS` + ``added``), filtered."""
+        """Stored observations as a DataFrame (:data:`STORED_COLUMNS` + ``added``), filtered.
+
+        ``caution`` and ``checksum`` are None where not given.
+        """
         with self._open(write=False) as db:
             docs = db.table("observations").all()
-        frame = pd.DataFrame(docs, columns=[*OBSERVATION_COLUMNS, "added"])
+        frame = pd.DataFrame(docs, columns=[*STORED_COLUMNS, "added"])
         frame["sigma_J"] = frame["sigma_J"].astype(float)
+        frame[["caution", "checksum"]] = frame[["caution", "checksum"]].astype(object).where(
+            frame[["caution", "checksum"]].notna(), None)
         if kind is not None:
             frame = frame[frame["kind"] == kind]
         if system is not None:
@@ -268,13 +302,7 @@ class Store:
     # ------------------------------------------------------------------ flags
     def add_flags(self, rows: pd.DataFrame, *, replace: bool = False) -> AddReport:
         """Add qualitative flags (a DataFrame with :data:`FLAG_COLUMNS`), idempotently."""
-        missing = [c for c in FLAG_COLUMNS if c not in rows.columns]
-        if missing:
-            raise DatasetError(f"flags lack column(s) {missing}; expected {list(FLAG_COLUMNS)}")
-        docs = [{c: _clean(v) for c, v in rec.items()}
-                for rec in rows.loc[:, list(FLAG_COLUMNS)].to_dict("records")]
-        for doc in docs:
-            doc["system"] = system_name(*parse_system(doc["system"]))
+        docs = [{c: _clean(v) for c, v in rec.items()} for rec in validate_flags(rows).to_dict("records")]
         return self._add("flags", docs, flag_key, replace, compare=("T_K", "reference"))
 
     def flags(self, flag: str | None = None) -> pd.DataFrame:
