@@ -120,7 +120,7 @@ def test_md_cli(tmp_path, capsys):
                       "serial", "--store", str(tmp_path / "s.json"), "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and out["system"] == "CU-NI" and out["kind"] == "md" and out["unit"] == "J/mol of atoms"
-    assert Store(tmp_path / "s.json").observations()["source"].iloc[0] == out["source"]
+    assert list(Store(tmp_path / "s.json").observations(kind="md")["source"]) == [out["source"]]
     code = aimd_main(["md", "CU", "IR", "--atoms", "8", "--no-store"])
     assert code == 2 and capsys.readouterr().err.startswith("error: EMT has no parameters for IR")
 
@@ -129,3 +129,34 @@ def test_md_cli(tmp_path, capsys):
 def test_longer_emt_cu_ni_is_positive():
     res = run_local_md("CU", "NI", n_atoms=64, T_K=1900, ps=6.0, stage_ps=2.0)
     assert 0 < res.HM_MIX_J < 5000
+
+
+def test_volume_stage_is_extended_until_the_acceptance_test_can_decide():
+    """A stage whose SEM(p̄) is above the 1 kbar limit while p̄ may lie in the window goes on at the
+    same volume (the stage length follows the acceptance test) — up to max_extensions times."""
+    from mixcalphad.aimd.local import simulate_run
+
+    settings = LocalSettings(T_K=1900, n_atoms=8)
+    common = dict(production_ps=0.03, stage_ps=0.015, max_stages=3, seed=1, pre_steps=0,
+                  limits={"p_window_kbar": 1e4})        # every stage "may be in the window"
+    fixed = simulate_run({"CU": 4, "NI": 4}, settings, max_extensions=0, **common)
+    grown = simulate_run({"CU": 4, "NI": 4}, settings, max_extensions=2, **common)
+    stage_steps, prod_steps = 10, 10                    # both at the 10-step minimum
+    assert fixed.steps == len(fixed.stages) * stage_steps + prod_steps
+    assert grown.steps == len(grown.stages) * 3 * stage_steps + prod_steps      # SEM of 8 atoms stays > 1 kbar
+
+
+def test_tiny_chgnet_run_is_stored_as_a_screening_mlip_point(tmp_path):
+    """The MLIP path end to end (a handful of atoms, tens of steps), so it cannot rot: kind ``mlip``,
+    its σ includes the model error, the reference says it is a screening estimate."""
+    pytest.importorskip("chgnet")
+    store = Store(tmp_path / "s.json")
+    res = run_local_md("CU", "NI", calculator="chgnet", n_atoms=8, ps=0.03, stage_ps=0.015, max_stages=3,
+                       T_K=1900, store=store, parallel="serial", seed=2)
+    assert res.settings.kind == "mlip" and "chgnet" in res.settings.calculator_version
+    assert all(r.steps <= 120 for r in res.runs.values())
+    row = store.observations(kind="mlip").iloc[0]
+    ref = json.loads(row["reference"])
+    assert row["source"].startswith("ase-chgnet/") and ref["screening_estimate"] is True
+    assert row["sigma_J"] == pytest.approx(np.hypot(res.sigma_J, ref["sigma_model_J"]))
+    assert np.isfinite(row["HM_MIX_J"]) and row["sigma_J"] > res.sigma_J

@@ -9,8 +9,8 @@ ELEMENTS = ["AL", "CU", "FE", "IR", "MG", "NI", "SI", "TI", "W", "ZR"]
 
 
 def fast_estimator():
-    return HMixRegressor(tune=False, n_members=2, inner_folds=3, random_state=0, progress=False,
-                         params={"num_leaves": 7, "min_child_samples": 10, "learning_rate": 0.1, "n_estimators": 100})
+    return HMixRegressor(inner_folds=3, random_state=0, progress=False,
+                         lgbm_params={"num_leaves": 7, "min_child_samples": 10, "learning_rate": 0.1, "n_estimators": 100})
 
 
 @pytest.fixture

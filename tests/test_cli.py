@@ -90,9 +90,10 @@ def test_data_build_on_empty_folder_is_an_error(tmp_path, capsys):
     assert not (tmp_path / "s.json").exists()
 
 
-def test_summary_without_store(tmp_path, capsys):
-    assert main(["data", "summary", "--store", str(tmp_path / "none.json")]) == 2
-    assert "mixcalphad data build" in capsys.readouterr().err
+def test_summary_of_a_new_store_fills_it_with_the_default_corpus(tmp_path, capsys):
+    out = run_json(capsys, ["data", "summary", "--store", str(tmp_path / "new.json"), "--json"])
+    assert (tmp_path / "new.json").exists()
+    assert {"assessed", "aimd"} <= set(out["by_kind"]) and out["systems"] > 200
 
 
 def test_predict_with_the_shipped_model(capsys):
@@ -128,7 +129,7 @@ def test_predict_bad_input(capsys, argv, message):
 
 
 def test_train_and_evaluate_on_a_small_store(tmp_path, capsys):
-    from test_model import ELEMENTS, synthetic_observations
+    from test_regressor import ELEMENTS, synthetic_observations
 
     from mixcalphad.data.store import Store
 

@@ -11,8 +11,8 @@ ELEMENTS = ["AL", "CU", "NI", "TI", "W", "ZR"]
 
 
 def fast_estimator():
-    return HMixRegressor(tune=False, n_members=2, inner_folds=3, random_state=0, progress=False,
-                         params={"num_leaves": 7, "min_child_samples": 10, "learning_rate": 0.1, "n_estimators": 60})
+    return HMixRegressor(inner_folds=3, random_state=0, progress=False,
+                         lgbm_params={"num_leaves": 7, "min_child_samples": 10, "learning_rate": 0.1, "n_estimators": 60})
 
 
 def test_main_job_fills_the_store_fits_writes_and_plans(tmp_path):

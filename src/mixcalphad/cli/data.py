@@ -55,12 +55,7 @@ def cmd_data_build(args) -> int:
 
 
 def cmd_data_summary(args) -> int:
-    store = open_store(args)
-    if not store.path.exists():
-        from mixcalphad.errors import StoreError
-
-        raise StoreError(f"no store at {store.path}; build one with 'mixcalphad data build'")
-    summary = store.summary()
+    summary = open_store(args).summary()
     if args.json:
         print_json(summary)
         return 0

@@ -6,25 +6,16 @@ from pathlib import Path
 
 import numpy as np
 
-from mixcalphad.cli.common import add_json_option, parse_grid, print_json, print_table
+from mixcalphad.cli.common import add_store_option, add_json_option, parse_grid, print_json, print_table
 
 DEFAULT_GRID = "0.05:0.95:0.05"
 
 
 def observations_for(args):
-    """Observations of ``--store`` if given, else the embedded default dataset (built in memory)."""
-    if args.store:
-        from mixcalphad.errors import StoreError
-        from mixcalphad.data.store import Store
+    """Observations of the store chosen by :func:`mixcalphad.cli.common.open_store`."""
+    from mixcalphad.cli.common import open_store
 
-        store = Store(args.store)
-        if not store.path.exists():
-            raise StoreError(f"no store at {store.path}; build one with 'mixcalphad data build --store {store.path}'")
-        return store.observations()
-    from mixcalphad.data.corpus import build_dataset
-
-    print("building the default dataset (pycalphad TDBs + assessed table + AIMD)…", file=sys.stderr)
-    return build_dataset().observations
+    return open_store(args).observations()
 
 
 def model_for(args):
@@ -38,24 +29,23 @@ def model_for(args):
 def cmd_train(args) -> int:
     from mixcalphad.model.regressor import HMixRegressor
 
-    model = HMixRegressor(features=args.features, random_state=args.seed).fit(observations_for(args))
-    path = model.save(args.out, overwrite=args.force)
+    model = HMixRegressor(random_state=args.seed).fit(observations_for(args))
+    path = model.save(args.out, force=args.force)
     info = model.describe()
     if args.json:
         print_json({"model": str(path), **info})
         return 0
-    print(f"trained on {info['n_systems']} systems / {info['n_points']} points; {len(info['features'])} features; "
-          f"inner grouped-CV RMSE {info['inner_rmse_J'] / 1000:.2f} kJ/mol")
+    print(f"trained on {info['n_systems']} systems / {info['n_curves']} curves / {info['n_points']} points; "
+          f"grouped out-of-fold RMSE {info['inner_rmse_J'] / 1000:.2f} kJ/mol")
     print(f"model: {path}  (use it with: mixcalphad predict A B --model {path})")
     return 0
 
 
 def _predict_all(args, model) -> int:
-    import itertools
-
     import pandas as pd
     from tqdm.auto import tqdm
 
+    from mixcalphad.chem.binaries import all_pairs, check_elements
     from mixcalphad.chem.elements import supported_elements
     from mixcalphad.errors import MixcalphadError
     from mixcalphad._io import atomic_path
@@ -63,8 +53,8 @@ def _predict_all(args, model) -> int:
 
     if not args.out:
         raise MixcalphadError("predict --all needs --out predictions.csv")
-    elements = sorted({e.upper() for e in args.elements}) if args.elements else supported_elements()
-    pairs = list(itertools.combinations(elements, 2))
+    elements = check_elements(args.elements, needed_by="predict --all") if args.elements else supported_elements()
+    pairs = all_pairs(elements)
     if not pairs:
         raise MixcalphadError("predict --all needs at least two elements")
     x = args.x
@@ -103,14 +93,19 @@ def cmd_predict(args) -> int:
     mean, std = model.predict(args.a, args.b, args.x, return_std=True)
     miedema = miedema_hmix(args.a, args.b, args.x)
     a, b = args.a.upper(), args.b.upper()
+    first, second = sorted_pair(a, b)
+    L, sigma_L = model.predict_rk(a, b)
     if args.json:
         print_json({"a": a, "b": b, "unit": "J/mol", "model": model.version_, "x": args.x, "HM_MIX_J": mean,
-                    "sigma_J": std, "miedema_J": miedema})
+                    "sigma_J": std, "miedema_J": miedema,
+                    "rk_excess_over_miedema": {"system": f"{first}-{second}", "L_J": L, "sigma_J": sigma_L}})
         return 0
     import pandas as pd
 
     print(f"ΔH_mix of liquid {a}-{b}, kJ/mol of atoms (model {model.version_}; σ: 1 standard deviation)")
     print_table(pd.DataFrame({f"x_{b}": args.x, "ΔH_mix": mean / 1000, "σ": std / 1000, "Miedema": miedema / 1000}))
+    terms = ", ".join(f"L{n} = {L[n] / 1000:.2f} ± {sigma_L[n] / 1000:.2f}" for n in range(len(L)))
+    print(f"learned excess over Miedema, x_{first} x_{second} Σ L_n (x_{first} − x_{second})^n: {terms} kJ/mol")
     return 0
 
 
@@ -119,13 +114,13 @@ def cmd_evaluate(args) -> int:
     from mixcalphad.model.regressor import HMixRegressor
     from mixcalphad.plot import parity_plot
 
-    result = nested_cross_validation(observations_for(args), HMixRegressor(features=args.features, random_state=args.seed),
+    result = nested_cross_validation(observations_for(args), HMixRegressor(random_state=args.seed),
                                      outer_folds=args.outer_folds, n_jobs=args.jobs)
     figure = None
     if args.plot:
         figure = parity_plot(result.points, "HM_MIX_kJ", "pred_kJ", args.plot, hue="miedema_class",
                              highlight=result.points["kind"] == "aimd",
-                             title="held-out systems: Miedema + LightGBM vs observed")
+                             title="held-out systems: Miedema + RK residual vs observed")
     if args.json:
         print_json({**result.to_dict(), "figure": figure})
         return 0
@@ -138,8 +133,7 @@ def cmd_evaluate(args) -> int:
 def register(sub) -> None:
     """Add ``train``, ``predict`` and ``evaluate`` to the ``mixcalphad`` subparsers."""
     def data_options(p):
-        p.add_argument("--store", default=None, help="train on this store (default: the embedded default data)")
-        p.add_argument("--features", default="full", choices=["full", "paper10"], help="candidate feature set")
+        add_store_option(p)
         p.add_argument("--seed", type=int, default=0, help="random_state")
         return p
 

@@ -2,8 +2,9 @@
 
 A *predictor* is any object with ``predict(a, b, x_B, return_std=True) -> (mean, sigma)`` in J/mol of
 atoms (``x_B`` the mole fraction of ``b``) and, optionally, ``predict_pairs(a, b, x_B, return_std=True)``
-over arrays of pairs, ``version_`` and ``describe()``. :class:`~mixcalphad.model.regressor.HMixRegressor`
-is one; the Calphad layer accepts any.
+over arrays of pairs, ``predict_rk(a, b) -> (L, sigma_L)`` (the learned Redlich–Kister excess over
+Miedema of the sorted pair, J/mol), ``version_`` and ``describe()``.
+:class:`~mixcalphad.model.regressor.HMixRegressor` is one; the Calphad layer accepts any.
 """
 from __future__ import annotations
 
