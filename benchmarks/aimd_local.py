@@ -8,6 +8,12 @@ defaults). References (shared/reference/aimd.md): EMT Cu–Ni at 1900 K gave +1.
 stand-in, not a predictor.
 
 Run: ``python benchmarks/aimd_local.py [--atoms 100] [--ps 12] [--stage-ps 2] [--T 1900]``
+
+``--mlip``: the same protocol with CHGNet (``pip install torch==2.13.0 chgnet``; one torch thread)
+for a few of the paper's Table 1 systems that share the Ir reference at 2750 K, in small cells and
+short runs — *screening estimates* — against the paper's AIMD values, with Spearman's rank
+correlation over what was computed and the cost per run:
+``python benchmarks/aimd_local.py --mlip --atoms 16 --ps 0.45 --stage-ps 0.15 --max-stages 3``
 """
 from __future__ import annotations
 
@@ -17,6 +23,48 @@ import time
 
 from mixcalphad.aimd.local import run_local_md
 from mixcalphad.aimd.protocol import EV_TO_J_PER_MOL
+
+
+MLIP_SYSTEMS = ("IR-MO", "IR-AL", "IR-TI")
+
+
+def mlip_table(args) -> None:
+    """CHGNet ΔH_mix of Table 1 systems (screening) against the paper's AIMD values."""
+    import numpy as np
+    import pandas as pd
+    from importlib import resources
+    from scipy.stats import spearmanr
+
+    from mixcalphad.aimd.local import run_local_md_many
+    from mixcalphad.chem.binaries import parse_system, system_name
+
+    with (resources.files("mixcalphad") / "data" / "aimd_bizot2026.csv").open() as fh:
+        table = pd.read_csv(fh, keep_default_na=False)
+    paper = {system_name(*parse_system(r.pair)): float(r.HM_MIX_kJ)
+             for r in table[table["status"] == "value"].itertuples(index=False)}
+    start = time.perf_counter()
+    results = run_local_md_many(list(MLIP_SYSTEMS), calculator="chgnet", n_atoms=args.atoms, ps=args.ps,
+                                stage_ps=args.stage_ps, max_stages=args.max_stages, seed=args.seed,
+                                parallel=args.parallel, max_extensions=0)
+    wall = time.perf_counter() - start
+    runs = {r.run_id: r for res in results for r in res.runs.values()}
+    steps = sum(r.steps for r in runs.values())
+    print(f"CHGNet ({results[0].settings.calculator_version}) screening estimates: {args.atoms} atoms per run, "
+          f"Langevin, 3 fs, stages {args.stage_ps:g} ps, production {args.ps:g} ps; {len(runs)} runs "
+          f"(Ir shared), {steps} steps, wall {wall:.0f} s ({wall / len(runs):.0f} s per run, "
+          f"{1000 * np.mean([r.s_per_step for r in runs.values()]):.0f} ms/step)")
+    print(f"| system | T (K) | AIMD (paper) kJ/mol | CHGNet kJ/mol | flags |")
+    print("|---|---|---|---|---|")
+    ours, ref = [], []
+    for res in results:
+        m = res.mixing
+        ours.append(m.HM_MIX_J / 1000)
+        ref.append(paper[m.system])
+        print(f"| {m.system} | {m.T_K:.0f} | {paper[m.system]:+.2f} | {m.HM_MIX_J / 1000:+.2f} ± "
+              f"{m.sigma_J / 1000:.2f} | {', '.join(sorted({f.split(':')[-1] for f in m.flags})) or '-'} |")
+    rho = spearmanr(ours, ref).statistic
+    print(f"Spearman rank correlation over {len(ours)} systems: {rho:+.2f}; "
+          f"RMSE {np.sqrt(np.mean((np.array(ours) - np.array(ref)) ** 2)):.1f} kJ/mol")
 
 
 def main() -> None:
@@ -29,8 +77,12 @@ def main() -> None:
     parser.add_argument("--max-stages", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--parallel", default="auto", choices=("auto", "dask", "serial"))
+    parser.add_argument("--mlip", action="store_true", help="the CHGNet screening table instead (see above)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.mlip:
+        mlip_table(args)
+        return
 
     start = time.perf_counter()
     res = run_local_md("CU", "NI", n_atoms=args.atoms, T_K=args.T, ps=args.ps, stage_ps=args.stage_ps,
@@ -49,6 +101,15 @@ def main() -> None:
               f"{a.p_kbar:7.2f} ± {a.p_sem_kbar:4.2f} {a.p_kin_kbar:6.1f} {a.n_eff:6.0f} {a.T_mean_K:7.0f} "
               f"{a.msd_A2:7.1f} {h:12.2f} ± {a.H0_sem_eV * EV_TO_J_PER_MOL / 1000:5.2f} "
               f"{run.s_per_step * 1000:8.1f}  {', '.join(a.flags) or '-'}")
+    print("\nvolume-search stages (a stage goes on at its volume while SEM(p̄) > 1 kbar and p̄ may be in the "
+          "window, up to 3 extensions):")
+    print(f"{'run':<8} {'stage':<11} {'V Å³/at':>8} {'ps':>5} {'p̄ ± SEM kbar':>16} {'N_eff':>6}  accepted")
+    for role, run in res.runs.items():
+        comp = "".join(f"{el}{n}" for el, n in run.analysis.composition.items())
+        for p in run.stages:
+            ok = p.accepted()
+            print(f"{comp:<8} {p.label:<11} {p.volume_A3 / args.atoms:8.3f} {p.length_ps or 0:5.2f} "
+                  f"{p.p_kbar:8.2f} ± {p.p_sem_kbar:5.2f} {p.n_eff:6.0f}  {'yes' if ok else 'no'}")
     print(f"ΔH_mix(x_Ni = {m.x_B:.2f}) = {m.HM_MIX_J / 1000:+.2f} ± {m.sigma_J / 1000:.2f} kJ/mol "
           f"(H(p=0) estimator); raw ⟨E⟩: {m.HM_MIX_raw_J / 1000:+.2f}; ⟨E⟩ + p̄V: {m.HM_MIX_pV_J / 1000:+.2f}")
     print("flags: " + (", ".join(m.flags) or "none"))

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from mixcalphad.aimd.analysis import (VolumePoint, analyze_series, detect_equilibration, fit_volume,
-                                      mean_square_displacement, mixing_enthalpy, series_stats,
-                                      statistical_inefficiency, volume_step)
+                                      mean_square_displacement, series_stats, statistical_inefficiency,
+                                      volume_step)
+from mixcalphad.aimd.mixing import mixing_enthalpy
 from mixcalphad.errors import SettingsMismatchError
 from mixcalphad.aimd.protocol import EV_TO_J_PER_MOL, KBAR_PER_EV_A3, RunSettings
 

@@ -30,7 +30,7 @@ def load_fixtures():
 fx = load_fixtures()
 MODEL = dataclasses.replace(fx.Model(), sigma_p=4.0)
 DESIGNED = fx.designed_hmix_J(MODEL)          # −70 400 J/mol for AL–IR and CU–IR at x = 0.5
-SMALL = {"n_atoms": 10, "production_ps": 2.4, "stage_ps": 0.6}
+SMALL = {"n_atoms": 10, "production_ps": 2.4, "stage_ps": 0.6, "equilibration_ps": 1.2}
 
 
 @pytest.fixture(scope="module")

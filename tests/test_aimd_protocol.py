@@ -74,7 +74,7 @@ def test_settings_key_restricted_to_elements_shares_pure_runs():
     assert a.key(["AL"]) != b.key(["AL"])
     assert json.loads(b.key(["IR", "AL"]))["potcars"] == {"AL": "Al", "IR": "Ir"}
     assert RunSettings.from_dict(a.to_dict()) == a
-    with pytest.raises(ProtocolError, match="unknown run setting"):
+    with pytest.raises(ProtocolError, match="unknown RunSettings field"):
         RunSettings.from_dict({"T_K": 1, "encut": 400})
 
 

@@ -15,7 +15,8 @@ from mixcalphad.errors import (AIMDParseError, MissingRunFilesError, OptionalDep
                                     SettingsMismatchError)
 from mixcalphad.aimd.protocol import KBAR_PER_EV_A3, RunSettings, paper_systems, vegard_volume_A3
 from mixcalphad.aimd.vasp import (check_incar, incar_tags, prepare_vasp_runs, random_packing, read_manifest,
-                                  to_jobflow_flow, verify_incar)
+                                  verify_incar)
+from mixcalphad.aimd.workflows import to_jobflow_flow
 from mixcalphad.aimd.vasp_outputs import parse_oszicar, parse_outcar, parse_vasprun, read_incar, read_outputs
 
 
@@ -56,15 +57,18 @@ def test_paper_systems_need_fewer_than_87_runs(paper_runs):
 def test_paper_inputs_pass_the_incar_check(paper_runs):
     out, _ = paper_runs
     manifest = read_manifest(out)
-    nsw_stage, nsw_prod = manifest["protocol"]["nsw_stage"], manifest["protocol"]["nsw_production"]
-    assert (nsw_stage, nsw_prod) == (1000, 3334)       # 3 ps stages, 10 ps production at POTIM = 3 fs
+    ir = manifest["runs"]["AL50IR50_2750K"]
+    # 3 ps stages; 10 ps kept production + 2 ps for the equilibration the analysis discards, at 3 fs
+    assert (ir["nsw_stage"], ir["nsw_production"]) == (1000, 4000)
     checked = 0
     for rid, meta in manifest["runs"].items():
         settings = RunSettings.from_dict(meta["settings"])
+        nsw_stage, nsw_prod = meta["nsw_stage"], meta["nsw_production"]
+        assert nsw_prod * settings.potim_fs >= 12000 - 1e-6
         stages = sorted((out / rid / "volume").iterdir())
         assert [s.name for s in stages] == ["s00_v0.960", "s01_v1.000", "s02_v1.040"]
         for folder, nsw in [*((s, nsw_stage) for s in stages), (out / rid / "production", nsw_prod)]:
-            assert check_incar(folder / "INCAR", settings, nsw=nsw) == []
+            assert check_incar(folder / "INCAR", settings, nsw=nsw, nelect=meta["nelect"]) == []
             tags = read_incar(folder / "INCAR")
             assert tags["ISIF"] == "2" and tags["IBRION"] == "0" and tags["MDALGO"] == "2"
             assert float(tags["TEBEG"]) == settings.T_K == float(tags["TEEND"])
@@ -103,7 +107,7 @@ def test_scheduler_files(paper_runs):
 
 
 def test_incar_check_catches_the_traps(tmp_path):
-    settings = RunSettings(T_K=2750)
+    settings = RunSettings(T_K=2750, potim_fs=3.0)
     tags = {k: str(v) for k, v in incar_tags(settings, 100).items()}
     assert check_incar(tags, settings, nsw=100) == []
     bad = {**tags, "ISIF": "0", "ENCUT": "520"}
@@ -115,7 +119,9 @@ def test_incar_check_catches_the_traps(tmp_path):
     with pytest.raises(SettingsMismatchError, match=r"INCAR does not match the protocol: .*ISIF: expected 2"):
         verify_incar(tmp_path / "INCAR", settings)
     with pytest.raises(ProtocolError):
-        incar_tags(RunSettings(T_K=2750, thermostat="langevin"), 10)
+        incar_tags(RunSettings(T_K=2750, potim_fs=3.0, thermostat="langevin"), 10)
+    with pytest.raises(ProtocolError, match="no time step"):
+        incar_tags(RunSettings(T_K=2750), 10)
 
 
 def test_random_packing_minimum_distance():
@@ -180,7 +186,7 @@ def test_jobflow_export_needs_atomate2(tmp_path):
 def one_run(tmp_path_factory):
     """A production folder of the AL5IR5 run with designed outputs in all three formats."""
     root = tmp_path_factory.mktemp("one")
-    prepare_vasp_runs(["AL-IR"], root / "runs", n_atoms=10, production_ps=1.2, stage_ps=0.3)
+    prepare_vasp_runs(["AL-IR"], root / "runs", n_atoms=10, production_ps=1.2, stage_ps=0.3, equilibration_ps=0)
     folder = root / "runs" / "AL5IR5_2750K" / "production"
     shutil.copy(root / "runs" / "AL5IR5_2750K" / "volume" / "s01_v1.000" / "POSCAR", folder / "POSCAR")
     info = fx.fake_vasp(folder, fx.Model(), seed=7)

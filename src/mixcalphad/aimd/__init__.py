@@ -1,11 +1,15 @@
 """AIMD for liquid ΔH_mix: plan and prepare VASP campaigns, follow and ingest them, or run the same
 protocol locally with an ASE calculator.
 
-Modules: :mod:`.protocol` (temperature rule, Vegard volume, settings key, run plan with shared pure
-references), :mod:`.vasp` (inputs, INCAR check, manifest, SLURM template, jobflow export),
-:mod:`.vasp_outputs` (vasprun.xml/OUTCAR/OSZICAR readers), :mod:`.analysis` (equilibration, N_eff,
-SEM, volume search, H(p = 0), liquidity, ΔH_mix), :mod:`.ingest` (status, next stage, ΔH_mix from
-folders, store), :mod:`.local` (ASE calculators), :mod:`mixcalphad.cli.aimd` (CLI).
+Modules: :mod:`.settings` (one settings base class for VASP and local runs, option checks, units),
+:mod:`.protocol` (temperature and time-step rules, Vegard volume, run plan with shared pure
+references), :mod:`.incar` (INCAR, NBANDS, NCORE/KPAR, POTCARs), :mod:`.vasp` (run folders,
+manifest), :mod:`.scheduler` (SLURM scripts with restarts that continue), :mod:`.workflows`
+(jobflow), :mod:`.trajectory`, :mod:`.vasprun`, :mod:`.outcar`, :mod:`.vasp_outputs` (readers),
+:mod:`.statistics` (equilibration, N_eff, SEM), :mod:`.volume` (volume search), :mod:`.structure`
+(MSD, g(r), crystallinity, phase separation), :mod:`.analysis` (one run), :mod:`.mixing` (ΔH_mix),
+:mod:`.status` and :mod:`.ingest` (runs folders, store), :mod:`.calculators` and :mod:`.local`
+(ASE calculators), :mod:`mixcalphad.cli.aimd` (CLI).
 
 Units: eV/atom, Å³ and kbar inside; J/mol of atoms and K in what reaches the store and the CLI.
 
@@ -22,22 +26,23 @@ import importlib
 
 _PUBLIC = {
     # protocol
-    "RunSettings": "protocol", "RunSpec": "protocol", "RunPlan": "protocol", "plan_runs": "protocol",
-    "read_plan": "protocol", "run_temperature": "protocol", "vegard_volume_A3": "protocol",
-    "paper_systems": "protocol", "paper_plan": "protocol",
+    "RunSettings": "settings", "RunSpec": "plan", "RunPlan": "plan", "plan_runs": "plan",
+    "read_plan": "plan", "run_temperature": "protocol", "vegard_volume_A3": "protocol",
+    "paper_systems": "plan", "paper_plan": "plan",
     # VASP inputs and outputs
     "prepare_vasp_runs": "vasp", "check_incar": "vasp", "random_packing": "vasp", "read_manifest": "vasp",
-    "to_jobflow_flow": "vasp", "read_outputs": "vasp_outputs", "parse_vasprun": "vasp_outputs",
-    "parse_outcar": "vasp_outputs", "parse_oszicar": "vasp_outputs", "MDTrajectory": "vasp_outputs",
+    "to_jobflow_flow": "workflows", "campaign_flow": "workflows", "read_outputs": "vasp_outputs", "parse_vasprun": "vasp_outputs",
+    "parse_outcar": "vasp_outputs", "parse_oszicar": "vasp_outputs", "MDTrajectory": "trajectory",
     # analysis
-    "detect_equilibration": "analysis", "statistical_inefficiency": "analysis", "series_stats": "analysis",
-    "fit_volume": "analysis", "volume_step": "analysis", "analyze_run": "analysis",
-    "mixing_enthalpy": "analysis", "MixingResult": "analysis", "RunAnalysis": "analysis",
+    "detect_equilibration": "statistics", "statistical_inefficiency": "statistics",
+    "series_stats": "statistics", "fit_volume": "volume", "volume_step": "volume", "analyze_run": "analysis",
+    "mixing_enthalpy": "mixing", "MixingResult": "mixing", "RunAnalysis": "analysis",
+    "pair_distribution": "structure", "structure_check": "structure", "MDSettings": "settings",
     # runs folders and the store
     "runs_status": "ingest", "advance_runs": "ingest", "analyze_run_folder": "ingest",
     "hmix_from_folders": "ingest", "ingest_vasp_runs": "ingest",
     # local MD
-    "run_local_md": "local", "run_local_md_many": "local", "LocalSettings": "local",
+    "run_local_md": "local", "run_local_md_many": "local", "LocalSettings": "settings",
 }
 
 __all__ = list(_PUBLIC)

@@ -25,175 +25,33 @@ installed, else serially with a progress bar.
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
 import os
 import time
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from mixcalphad.chem.binaries import normalize_symbol, parse_system
-from mixcalphad.aimd.analysis import (MixingResult, RunAnalysis, VolumeFit, VolumePoint, analyze_series, fit_volume,
-                       mixing_enthalpy, series_stats)
+from mixcalphad.aimd.analysis import RunAnalysis, analyze_series
+from mixcalphad.aimd.mixing import MixingResult, mixing_enthalpy
+from mixcalphad.aimd.statistics import series_stats
+from mixcalphad.aimd.volume import VolumeFit, VolumePoint, fit_volume
 from mixcalphad.errors import OptionalDependencyError, ProtocolError
-from mixcalphad.aimd.protocol import (KBAR_PER_EV_A3, MELTING_EXPANSION, PROTOCOL, composition_label, run_temperature,
-                       vegard_volume_A3)
+from mixcalphad.aimd.calculators import (EMT_ELEMENTS, _dynamics, _one_thread, _run_segment,  # noqa: F401
+                                         _thermalize, calculator_version, check_elements, make_calculator,
+                                         pressure_kbar)
+from mixcalphad.aimd.plan import composition_label
+from mixcalphad.aimd.protocol import MELTING_EXPANSION, PROTOCOL, run_temperature, vegard_volume_A3
+from mixcalphad.aimd.settings import CALCULATORS, THERMOSTATS, LocalSettings, check_fraction, check_positive  # noqa: F401
 
 log = logging.getLogger(__name__)
 
-#: Elements ASE's EMT has parameters for (metals).
-EMT_ELEMENTS = ("AL", "CU", "AG", "AU", "NI", "PD", "PT")
-CALCULATORS = ("emt", "chgnet", "sevenn")
-THERMOSTATS = ("langevin", "nose-hoover", "bussi")
 COLLECTION = "local-md"
-
-
-# ---------------------------------------------------------------------- settings
-@dataclass(frozen=True)
-class LocalSettings:
-    """Every non-composition setting of a local MD run (the analogue of ``RunSettings``).
-
-    Parameters
-    ----------
-    calculator : str
-        ``emt``, ``chgnet`` or ``sevenn``.
-    calculator_version : str
-        Package version and model name (filled in by :func:`make_calculator`).
-    T_K : float
-        Temperature, K.
-    n_atoms : int
-    timestep_fs : float
-        Time step, fs.
-    thermostat : str
-        ``langevin`` (default), ``nose-hoover`` (ASE's Nosé–Hoover chain) or ``bussi``.
-    damping_fs : float
-        Thermostat time constant, fs (Langevin: 1/friction).
-    energy : str
-        ``epot+ekin``: potential plus kinetic energy per step.
-    """
-
-    calculator: str = "emt"
-    calculator_version: str = ""
-    T_K: float = 0.0
-    n_atoms: int = 64
-    timestep_fs: float = 3.0
-    thermostat: str = "langevin"
-    damping_fs: float = 100.0
-    energy: str = "epot+ekin"
-
-    def __post_init__(self):
-        if self.calculator not in CALCULATORS:
-            raise ProtocolError(f"unknown calculator {self.calculator!r}; use one of {CALCULATORS}")
-        if self.thermostat not in THERMOSTATS:
-            raise ProtocolError(f"unknown thermostat {self.thermostat!r}; use one of {THERMOSTATS}")
-        for name in ("T_K", "timestep_fs", "damping_fs"):
-            object.__setattr__(self, name, float(getattr(self, name)))
-        object.__setattr__(self, "n_atoms", int(self.n_atoms))
-
-    @property
-    def kind(self) -> str:
-        """Store kind: ``md`` for EMT, ``mlip`` for the universal potentials."""
-        return "md" if self.calculator == "emt" else "mlip"
-
-    def key(self, elements: Iterable[str] | None = None) -> str:
-        """Canonical identity (one potential for every element, so ``elements`` changes nothing)."""
-        return json.dumps(dataclasses.asdict(self), sort_keys=True, separators=(",", ":"))
-
-    def key_hash(self, elements: Iterable[str] | None = None) -> str:
-        return hashlib.sha256(self.key().encode()).hexdigest()[:12]
-
-    @property
-    def source_label(self) -> str:
-        """``ase-emt/<hash>``: the calculator and the settings hash (version inside the hash)."""
-        return f"ase-{self.calculator}/{self.key_hash()[:8]}"
-
-    def replace(self, **changes) -> "LocalSettings":
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-
-# ---------------------------------------------------------------------- calculators
-def _one_thread() -> None:
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-    except ImportError:  # pragma: no cover - only with the MLIP extras
-        pass
-
-
-def make_calculator(name: str, *, model: str | None = None):
-    """An ASE calculator and its version label.
-
-    Parameters
-    ----------
-    name : str
-        ``emt``, ``chgnet`` or ``sevenn``.
-    model : str, optional
-        CHGNet model version (``0.3.0``, ``0.2.0``, ``r2scan``) or SevenNet model (``7net-0``…).
-
-    Returns
-    -------
-    (calculator, version) : (ase.calculators.calculator.Calculator, str)
-
-    Raises
-    ------
-    OptionalDependencyError
-        chgnet or sevenn is not installed.
-    """
-    if name == "emt":
-        import ase
-        from ase.calculators.emt import EMT
-
-        return EMT(), f"ase {ase.__version__}"
-    if name == "chgnet":
-        try:
-            import chgnet
-            from chgnet.model import CHGNet
-            from chgnet.model.dynamics import CHGNetCalculator
-        except ImportError:
-            raise OptionalDependencyError("the chgnet calculator needs 'pip install chgnet' (weights ship in "
-                                          "the wheel)") from None
-        _one_thread()
-        mdl = CHGNet.load(model_name=model, verbose=False) if model else CHGNet.load(verbose=False)
-        return CHGNetCalculator(model=mdl, use_device="cpu"), f"chgnet {chgnet.__version__} {model or 'default'}"
-    if name == "sevenn":
-        try:
-            import sevenn
-            from sevenn.calculator import SevenNetCalculator
-        except ImportError:
-            raise OptionalDependencyError("the sevenn calculator needs 'pip install sevenn' (weights ship in "
-                                          "the wheel)") from None
-        _one_thread()
-        mdl = model or "7net-0"
-        return SevenNetCalculator(model=mdl, device="cpu"), f"sevenn {sevenn.__version__} {mdl}"
-    raise ProtocolError(f"unknown calculator {name!r}; use one of {CALCULATORS}")
-
-
-def calculator_version(name: str, model: str | None = None) -> str:
-    """The version label of a calculator without building it (EMT) or by building it (MLIPs)."""
-    if name == "emt":
-        import ase
-
-        return f"ase {ase.__version__}"
-    return make_calculator(name, model=model)[1]
-
-
-def check_elements(calculator: str, elements: Iterable[str]) -> None:
-    """Raise :class:`ProtocolError` for elements EMT has no parameters for."""
-    if calculator == "emt":
-        bad = sorted({normalize_symbol(e) for e in elements} - set(EMT_ELEMENTS))
-        if bad:
-            raise ProtocolError(f"EMT has no parameters for {', '.join(bad)}; it covers "
-                                f"{', '.join(EMT_ELEMENTS)} (use --calculator chgnet or sevenn)")
 
 
 # ---------------------------------------------------------------------- one run
@@ -232,84 +90,17 @@ class LocalRun:
                 "s_per_step": self.s_per_step}
 
 
-def _dynamics(atoms, settings: LocalSettings, rng: np.random.Generator):
-    from ase import units
-
-    dt = settings.timestep_fs * units.fs
-    if settings.thermostat == "langevin":
-        from ase.md.langevin import Langevin
-
-        return Langevin(atoms, dt, temperature_K=settings.T_K, friction=1.0 / (settings.damping_fs * units.fs),
-                        fixcm=False, rng=rng)
-    if settings.thermostat == "bussi":
-        from ase.md.bussi import Bussi
-
-        return Bussi(atoms, dt, temperature_K=settings.T_K, taut=settings.damping_fs * units.fs, rng=rng)
-    try:
-        from ase.md.nose_hoover_chain import NoseHooverChainNVT
-    except ImportError:  # pragma: no cover - old ASE
-        raise OptionalDependencyError("the nose-hoover thermostat needs ASE ≥ 3.24") from None
-    return NoseHooverChainNVT(atoms, dt, temperature_K=settings.T_K, tdamp=settings.damping_fs * units.fs)
-
-
-def _thermalize(atoms, T_K: float, rng: np.random.Generator) -> None:
-    try:
-        from ase.md import thermalize_momenta
-
-        thermalize_momenta(atoms, T_K, rng=rng)
-    except ImportError:  # ASE < 3.29
-        from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
-
-        MaxwellBoltzmannDistribution(atoms, temperature_K=T_K, rng=rng)
-    from ase.md.velocitydistribution import Stationary
-
-    Stationary(atoms)
-
-
-def pressure_kbar(atoms) -> tuple[float, float]:
-    """(total, kinetic) pressure of an ASE Atoms with momenta, kbar.
-
-    Total = −trace(stress)/3 with ``include_ideal_gas=True`` (the kinetic term included);
-    kinetic = total minus the virial part, which equals 2·E_kin/(3V).
-    """
-    static = atoms.get_stress(voigt=True, include_ideal_gas=False)
-    full = atoms.get_stress(voigt=True, include_ideal_gas=True)
-    p_tot = -float(np.mean(full[:3])) * KBAR_PER_EV_A3
-    p_ext = -float(np.mean(static[:3])) * KBAR_PER_EV_A3
-    return p_tot, p_tot - p_ext
-
-
-def _run_segment(atoms, dyn, n_steps: int, *, positions: bool = False, every: int = 1) -> dict:
-    rec: dict[str, list] = {"e": [], "p": [], "p_kin": [], "T": [], "pos": []}
-
-    def sample():
-        epot = atoms.get_potential_energy()
-        ekin = atoms.get_kinetic_energy()
-        p, pk = pressure_kbar(atoms)
-        rec["e"].append(epot + ekin)
-        rec["p"].append(p)
-        rec["p_kin"].append(pk)
-        rec["T"].append(atoms.get_temperature())
-        if positions:
-            rec["pos"].append(atoms.get_positions(wrap=False))
-
-    dyn.attach(sample, interval=every)
-    try:
-        dyn.run(n_steps)
-    finally:
-        dyn.observers.clear()
-    return {k: np.asarray(v) for k, v in rec.items()}
-
-
-def _point(label: str, volume: float, n_atoms: int, seg: dict) -> VolumePoint:
+def _point(label: str, volume: float, n_atoms: int, seg: dict, dt_ps: float) -> VolumePoint:
     es = series_stats(seg["e"] / n_atoms)
     ps = series_stats(seg["p"], t0=es.t0)
-    return VolumePoint(label, float(volume), ps.mean, ps.sem, es.mean, es.sem, min(es.n_eff, ps.n_eff))
+    return VolumePoint(label, float(volume), ps.mean, ps.sem, es.mean, es.sem, min(es.n_eff, ps.n_eff),
+                       len(seg["e"]) * dt_ps)
 
 
 def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, production_ps: float = 10.0,
                  stage_ps: float | None = None, volume_scales: Sequence[float] = PROTOCOL["volume_scales"],
                  max_stages: int = 6, seed: int = 0, pre_steps: int | None = None, sample_every: int = 1,
+                 max_extensions: int = 3,
                  expansion: float = MELTING_EXPANSION, calculator=None, limits: Mapping | None = None) -> LocalRun:
     """Volume search and production of one composition with an ASE calculator.
 
@@ -326,6 +117,10 @@ def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, pro
         First stages relative to the Vegard volume.
     max_stages : int
         Stages in all before production starts at the best volume found (then flagged).
+    max_extensions : int
+        A stage whose SEM(p̄) is above the acceptance limit while p̄ may still lie in the window
+        (|p̄| − 2·SEM < window) is extended by another ``stage_ps`` at the same volume, up to this
+        many times — the stage length follows the acceptance test.
     seed : int
         Packing, velocities and thermostat noise.
     pre_steps : int, optional
@@ -383,7 +178,18 @@ def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, pro
         atoms.set_cell(atoms.cell * (volume / atoms.get_volume()) ** (1 / 3), scale_atoms=True)
         seg = _run_segment(atoms, dyn, stage_steps, every=sample_every)
         steps += stage_steps
-        points.append(_point(f"s{len(points):02d}_v{volume / v0:.3f}", volume, n, seg))
+        dt_ps = settings.timestep_fs * sample_every / 1000.0
+        point = _point(f"s{len(points):02d}_v{volume / v0:.3f}", volume, n, seg, dt_ps)
+        for _ in range(max_extensions):
+            # a stage whose p̄ may be in the window but whose SEM is still too large to tell goes on
+            # at the same volume: the stage length follows the acceptance test, not a fixed guess
+            if point.p_sem_kbar < sem_max or abs(point.p_kbar) - 2 * point.p_sem_kbar > window:
+                break
+            more = _run_segment(atoms, dyn, stage_steps, every=sample_every)
+            steps += stage_steps
+            seg = {k: np.concatenate([seg[k], more[k]]) if len(more[k]) else seg[k] for k in seg}
+            point = _point(point.label, volume, n, seg, dt_ps)
+        points.append(point)
         if volumes:
             continue
         fit = fit_volume(points, n_atoms=n, p_window_kbar=window, p_sem_max_kbar=sem_max)
@@ -402,7 +208,8 @@ def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, pro
     analysis = analyze_series(
         energy_eV=seg["e"], n_atoms=n, volume_A3=atoms.get_volume(), T_K=settings.T_K, settings=settings,
         symbols=symbols, pressure_kbar=seg["p"], p_ext_kbar=seg["p"] - seg["p_kin"], p_kin_kbar=seg["p_kin"],
-        temperature_K=seg["T"], positions=seg["pos"], fractional=False, volume_fit=fit, label=label,
+        temperature_K=seg["T"], positions=seg["pos"], cell=atoms.cell[:], fractional=False, volume_fit=fit,
+        label=label, timestep_fs=settings.timestep_fs * sample_every,
         path=label, energy=settings.energy, source=f"ase {settings.calculator}",
         code_version=settings.calculator_version, **limits)
     return LocalRun(label, comp, analysis, fit, tuple(points), steps, time.perf_counter() - t_start)
@@ -427,17 +234,31 @@ class LocalMDResult:
         return self.mixing.sigma_J
 
     def observation(self, collection: str = COLLECTION) -> dict:
-        """The store row (:data:`~mixcalphad.data.store.OBSERVATION_COLUMNS`)."""
+        """The store row (:data:`~mixcalphad.data.store.OBSERVATION_COLUMNS`).
+
+        A universal-MLIP result (kind ``mlip``) is a *screening estimate*: its stored σ adds the
+        kind's model error (:data:`~mixcalphad.data.schema.DEFAULT_SIGMA_J` of ``mlip``) to the
+        statistical σ in quadrature, so a refit weights it accordingly, and the reference says so.
+        """
+        from mixcalphad.data.schema import DEFAULT_SIGMA_J
+
         m = self.mixing
+        sigma = m.sigma_J
+        extra = {}
+        if self.settings.kind == "mlip":
+            model_sigma = DEFAULT_SIGMA_J["mlip"]
+            sigma = float(np.hypot(m.sigma_J, model_sigma))
+            extra = {"screening_estimate": True, "sigma_statistical_J": m.sigma_J, "sigma_model_J": model_sigma,
+                     "note": "universal MLIP without fine-tuning: a screening estimate, not an AIMD value"}
         reference = json.dumps({"code": f"ase-{self.settings.calculator}", "version": self.settings.calculator_version,
                                 "settings": self.settings.to_dict(), "production_ps": self.production_ps,
                                 "HM_MIX_raw_J": m.HM_MIX_raw_J, "HM_MIX_pV_J": m.HM_MIX_pV_J,
-                                "flags": list(m.flags),
+                                "flags": list(m.flags), **extra,
                                 "runs": {role: {"run": r.run_id, "H0_eV": r.analysis.H0_eV,
                                                 "H0_sem_eV": r.analysis.H0_sem_eV, "p_kbar": r.analysis.p_kbar,
                                                 "n_eff": r.analysis.n_eff} for role, r in self.runs.items()}},
                                sort_keys=True)
-        return {"system": m.system, "x_B": m.x_B, "T_K": m.T_K, "HM_MIX_J": m.HM_MIX_J, "sigma_J": m.sigma_J,
+        return {"system": m.system, "x_B": m.x_B, "T_K": m.T_K, "HM_MIX_J": m.HM_MIX_J, "sigma_J": sigma,
                 "kind": self.settings.kind, "source": self.settings.source_label, "reference": reference,
                 "collection": collection}
 
@@ -493,7 +314,8 @@ def run_local_md_many(systems, *, x_B: float = 0.5, n_atoms: int = 64, T_K: floa
                       calculator: str = "emt", model: str | None = None, ps: float = 10.0,
                       stage_ps: float | None = None, timestep_fs: float = 3.0, thermostat: str = "langevin",
                       damping_fs: float = 100.0, margin_K: float = 0.0, grid_K: float = 50.0, seed: int = 0,
-                      max_stages: int = 6, sample_every: int = 1, limits: Mapping | None = None,
+                      max_stages: int = 6, sample_every: int = 1, max_extensions: int = 3,
+                      limits: Mapping | None = None,
                       store=None, replace: bool = False, collection: str = COLLECTION,
                       parallel: str = "auto", n_workers: int | None = None,
                       progress: bool | None = None) -> list[LocalMDResult]:
@@ -517,6 +339,9 @@ def run_local_md_many(systems, *, x_B: float = 0.5, n_atoms: int = 64, T_K: floa
     seed : int
         Each run's seed derives from it and the run's composition and settings, so a run gives the
         same numbers whichever pairs it is computed for.
+    max_extensions : int
+        Extensions of a volume stage whose SEM(p̄) cannot yet decide acceptance (see
+        :func:`simulate_run`).
     limits : mapping, optional
         Acceptance limits (``p_window_kbar``, ``p_sem_max_kbar``, ``min_n_eff``, ``min_msd_A2``).
     store : Store or path, optional
@@ -529,6 +354,21 @@ def run_local_md_many(systems, *, x_B: float = 0.5, n_atoms: int = 64, T_K: floa
     list of LocalMDResult
         One per binary, in input order.
     """
+    # every numeric option checked here, before any run or worker process starts
+    ps = check_positive(ps, "ps")
+    if stage_ps is not None:
+        stage_ps = check_positive(stage_ps, "stage_ps")
+    x_B = check_fraction(x_B, "x_B")
+    max_stages = check_positive(max_stages, "max_stages", integer=True)
+    sample_every = check_positive(sample_every, "sample_every", integer=True)
+    max_extensions = check_positive(max_extensions, "max_extensions", allow_zero=True, integer=True)
+    n_atoms = check_positive(n_atoms, "n_atoms", integer=True)
+    if T_K is not None:
+        T_K = check_positive(T_K, "T_K")
+    if n_workers is not None:
+        n_workers = check_positive(n_workers, "n_workers", integer=True)
+    LocalSettings(n_atoms=n_atoms, calculator=calculator, timestep_fs=timestep_fs, thermostat=thermostat,
+                  damping_fs=damping_fs)
     version = calculator_version(calculator, model)
     runs: dict[str, dict] = {}
     pairs = []
@@ -538,7 +378,8 @@ def run_local_md_many(systems, *, x_B: float = 0.5, n_atoms: int = 64, T_K: floa
         T = run_temperature(a, b, margin_K=margin_K, grid_K=grid_K, T_K=T_K)
         for w in T.warnings:
             log.warning(w)
-        settings = LocalSettings(calculator, version, T.T_K, n_atoms, timestep_fs, thermostat, damping_fs)
+        settings = LocalSettings(T_K=T.T_K, n_atoms=n_atoms, calculator=calculator, calculator_version=version,
+                                 timestep_fs=timestep_fs, thermostat=thermostat, damping_fs=damping_fs)
         n_b = int(round(x_B * n_atoms))
         if n_b in (0, n_atoms):
             raise ProtocolError(f"x_B = {x_B} rounds to a pure element with {n_atoms} atoms")
@@ -550,6 +391,7 @@ def run_local_md_many(systems, *, x_B: float = 0.5, n_atoms: int = 64, T_K: floa
             runs.setdefault(key, {"composition": comp, "settings": settings,
                                   "options": {"production_ps": ps, "stage_ps": stage_ps, "seed": run_seed,
                                               "max_stages": max_stages, "sample_every": sample_every,
+                                              "max_extensions": max_extensions,
                                               "limits": dict(limits or {})}})
             roles[role] = key
         pairs.append((settings, roles))

@@ -1,4 +1,4 @@
-"""VASP inputs for the protocol: run folders, INCAR check, manifest, SLURM template, jobflow export.
+"""VASP inputs for the protocol: random packings, run folders, the manifest, ``prepare_vasp_runs``.
 
 Layout written by :func:`prepare_vasp_runs` (``runs/`` is the output folder)::
 
@@ -16,13 +16,17 @@ minimum distance, species grouped so POTCAR order matches), ``POTCAR.spec`` (the
 always) and POTCAR when ``$VASP_PP_PATH`` holds every potential. A run folder is built in a
 temporary folder and renamed into place, so a failure never leaves half a run.
 
-Outputs are read by :mod:`mixcalphad.aimd.vasp_outputs` (re-exported here).
+Run lengths: a volume stage is ``stage_ps``; the production is ``production_ps`` *plus*
+``equilibration_ps`` (default 20 % of it, 2 ps of the paper's 10), so that the protocol's 10 ps are
+kept after the detected equilibration is discarded — the ingest checks it (``short``). NSW is per
+run, ps / POTIM, because POTIM follows the lightest element (:func:`~mixcalphad.aimd.protocol.md_timestep_fs`).
+
+The INCAR and POTCARs are :mod:`.incar`'s, the SLURM scripts :mod:`.scheduler`'s (both
+re-exported here), outputs are read by :mod:`.vasp_outputs`, the jobflow export is :mod:`.workflows`.
 """
 from __future__ import annotations
 
 import datetime as _dt
-import gzip
-import hashlib
 import json
 import logging
 import math
@@ -35,24 +39,22 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from mixcalphad.errors import OutputExistsError
 from mixcalphad._io import write_text
-from mixcalphad.errors import OptionalDependencyError, ProtocolError, SettingsMismatchError
-from mixcalphad.aimd.protocol import (MELTING_EXPANSION, PROTOCOL, RunPlan, RunSettings, RunSpec, plan_runs,
-                       smearing_tags)
-from mixcalphad.aimd.vasp_outputs import read_incar
+from mixcalphad.errors import OutputExistsError, ProtocolError, SettingsMismatchError
+from mixcalphad.aimd.incar import (DEFAULT_RANKS, _read_potcar, check_incar, electron_count,  # noqa: F401
+                                   find_potcar, format_incar, incar_tags, potcar_info, verify_incar)
+from mixcalphad.aimd.plan import RunPlan, RunSpec, plan_runs
+from mixcalphad.aimd.protocol import MELTING_EXPANSION, PROTOCOL
+from mixcalphad.aimd.settings import RunSettings
+from mixcalphad.aimd.scheduler import NSW_TOTAL_MARK, write_job_lists, write_scheduler_files
+from mixcalphad.aimd.settings import check_positive
+from mixcalphad.aimd.trajectory import read_incar  # noqa: F401
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "mixcalphad-aimd-runs"
 KPOINTS_GAMMA = "Gamma point only (use vasp_gam)\n0\nGamma\n1 1 1\n0 0 0\n"
-#: Sub-folders of ``$VASP_PP_PATH`` searched for PBE potentials, in order.
-PBE_FOLDERS = ("potpaw_PBE.54", "potpaw_PBE_54", "POT_GGA_PAW_PBE_54", "potpaw_PBE.64", "potpaw_PBE_64",
-               "potpaw_PBE", "POT_GGA_PAW_PBE")
-#: INCAR tags whose values :func:`check_incar` compares as numbers.
-_NUMERIC = {"ENCUT", "EDIFF", "SIGMA", "POTIM", "TEBEG", "TEEND", "SMASS", "NSW", "ISIF", "ISYM", "IBRION",
-            "MDALGO", "ISPIN", "ISMEAR", "NBLOCK", "NELMIN"}
 
 
 # ---------------------------------------------------------------------- structures
@@ -141,143 +143,15 @@ def rescale_poscar_text(text: str, volume_A3: float, comment: str | None = None)
     return "\n".join(lines) + "\n"
 
 
-# ---------------------------------------------------------------------- INCAR
-def incar_tags(settings: RunSettings, nsw: int | None, *, system: str = "") -> dict[str, object]:
-    """The INCAR of a protocol run (VASP 6; the paper's settings and aimd.md's traps).
-
-    ISIF = 2 so that the stress (and so the pressure) is computed — IBRION = 0 alone defaults to
-    ISIF = 0, no stress; MDALGO = 2 with SMASS = 0 is Nosé–Hoover; SIGMA = k_B·T with ISMEAR = −1
-    (the ``fermi-kT`` rule).
-    """
-    if settings.thermostat != "nose-hoover":
-        raise ProtocolError(f"VASP inputs support the nose-hoover thermostat (MDALGO = 2), not "
-                            f"{settings.thermostat!r}")
-    if settings.T_K <= 0:
-        raise ProtocolError("run settings have no temperature (T_K = 0)")
-    ismear, sigma = smearing_tags(settings.smearing, settings.T_K)
-    gga = {"PBE": "PE", "PBESOL": "PS", "PW91": "91", "RPBE": "RP"}.get(settings.xc.upper())
-    if gga is None:
-        raise ProtocolError(f"unknown functional {settings.xc!r} for VASP (PBE, PBEsol, PW91, RPBE)")
-    tags: dict[str, object] = {}
-    if system:
-        tags["SYSTEM"] = system
-    tags.update({
-        "PREC": settings.prec, "ENCUT": settings.encut_eV, "EDIFF": settings.ediff_eV, "ALGO": "Fast",
-        "LREAL": "Auto", "GGA": gga, "ISPIN": settings.ispin, "ISMEAR": ismear, "SIGMA": sigma,
-        "ISYM": 0, "IBRION": 0, "MDALGO": 2, "SMASS": settings.smass, "POTIM": settings.potim_fs,
-        "TEBEG": settings.T_K, "TEEND": settings.T_K, "ISIF": 2, "NBLOCK": 1, "NELMIN": 4,
-        "LWAVE": False, "LCHARG": False,
-    })
-    if nsw is not None:
-        tags["NSW"] = int(nsw)
-    return tags
-
-
-def _fmt(value) -> str:
-    if isinstance(value, bool):
-        return ".TRUE." if value else ".FALSE."
-    if isinstance(value, float):
-        if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e6):
-            return f"{value:.0E}".replace("E-0", "E-").replace("E+0", "E+")
-        return f"{value:g}"
-    return str(value)
-
-
-def format_incar(tags: Mapping[str, object]) -> str:
-    """INCAR text, one ``TAG = value`` per line."""
-    width = max(len(k) for k in tags)
-    return "".join(f"{k:<{width}} = {_fmt(v)}\n" for k, v in tags.items())
-
-
-def _same(expected, found: str, tag: str) -> bool:
-    if isinstance(expected, bool):
-        return found.strip().upper().strip(".").startswith("T" if expected else "F")
-    if tag in _NUMERIC:
-        try:
-            return math.isclose(float(expected), float(found.replace("d", "e").replace("D", "E")),
-                                rel_tol=1e-6, abs_tol=1e-12)
-        except ValueError:
-            return False
-    return str(expected).strip().lower() == found.strip().lower()
-
-
-def check_incar(incar: str | Path | Mapping[str, str], settings: RunSettings, *,
-                nsw: int | None = None) -> list[str]:
-    """Problems of an INCAR against the protocol (an empty list when it matches).
-
-    Parameters
-    ----------
-    incar : path or mapping
-        An INCAR file, or its tags (upper-case names to raw strings).
-    settings : RunSettings
-    nsw : int, optional
-        Expected NSW (not checked when None).
-
-    Returns
-    -------
-    list of str
-        One line per missing or differing tag, ``"ISIF: expected 2, found 0"``.
-    """
-    tags = read_incar(incar) if isinstance(incar, (str, Path)) else {k.upper(): str(v) for k, v in incar.items()}
-    problems = []
-    for tag, expected in incar_tags(settings, nsw).items():
-        if tag not in tags:
-            problems.append(f"{tag}: missing (expected {_fmt(expected)})")
-        elif not _same(expected, tags[tag], tag):
-            problems.append(f"{tag}: expected {_fmt(expected)}, found {tags[tag]}")
-    return problems
-
-
-def verify_incar(path: str | Path, settings: RunSettings, *, nsw: int | None = None) -> None:
-    """Raise :class:`SettingsMismatchError` naming the file if its INCAR breaks the protocol."""
-    problems = check_incar(path, settings, nsw=nsw)
-    if problems:
-        raise SettingsMismatchError(f"{path}: INCAR does not match the protocol: " + "; ".join(problems))
-
-
-# ---------------------------------------------------------------------- POTCAR
-def find_potcar(label: str, *, xc: str = "PBE", pp_path: str | Path | None = None) -> Path | None:
-    """The POTCAR of a potential label under ``$VASP_PP_PATH`` (or ``pp_path``), or None."""
-    root = pp_path or os.environ.get("VASP_PP_PATH")
-    if not root:
-        return None
-    if xc.upper() != "PBE":
-        return None
-    for sub in PBE_FOLDERS:
-        for name in ("POTCAR", "POTCAR.gz"):
-            candidate = Path(root) / sub / label / name
-            if candidate.is_file():
-                return candidate
-    return None
-
-
-def _read_potcar(path: Path) -> str:
-    if path.suffix == ".gz":
-        with gzip.open(path, "rt", encoding="utf-8", errors="replace") as fh:
-            return fh.read()
-    return path.read_text(encoding="utf-8", errors="replace")
-
-
-def potcar_info(settings: RunSettings, elements: Iterable[str], *,
-                pp_path: str | Path | None = None) -> dict[str, dict]:
-    """Per element: label, and where found, the file, its TITEL and SHA-256."""
-    info = {}
-    for el in elements:
-        label = settings.potcar_label(el)
-        path = find_potcar(label, xc=settings.xc, pp_path=pp_path)
-        entry = {"label": label, "path": None, "titel": None, "sha256": None}
-        if path is not None:
-            text = _read_potcar(path)
-            titel = next((ln.split("=", 1)[1].strip() for ln in text.splitlines() if "TITEL" in ln), None)
-            entry.update(path=str(path), titel=titel, sha256=hashlib.sha256(text.encode()).hexdigest())
-        info[el] = entry
-    return info
-
 
 # ---------------------------------------------------------------------- run folders
 def _write_inputs(folder: Path, settings: RunSettings, elements: list[str], nsw: int, system: str,
-                  potcars: Mapping[str, dict]) -> None:
-    write_text(folder / "INCAR", format_incar(incar_tags(settings, nsw, system=system)))
+                  potcars: Mapping[str, dict], *, nelect: float | None = None, ranks: int = DEFAULT_RANKS,
+                  restartable: bool = False) -> None:
+    text = format_incar(incar_tags(settings, nsw, system=system, nelect=nelect, ranks=ranks))
+    if restartable:  # the SLURM restart reads the total from here and sets NSW to what is left
+        text = f"{NSW_TOTAL_MARK} {int(nsw)}\n" + text
+    write_text(folder / "INCAR", text)
     write_text(folder / "KPOINTS", KPOINTS_GAMMA)
     write_text(folder / "POTCAR.spec", "".join(f"{potcars[el]['label']}\n" for el in elements))
     if all(potcars[el]["path"] for el in elements):
@@ -291,7 +165,8 @@ def stage_name(index: int, scale: float) -> str:
 
 def write_stage(run_dir: Path, spec: RunSpec, index: int, volume_A3: float, start_volume_A3: float, *,
                 nsw: int, potcars: Mapping[str, dict], poscar_text: str | None = None, seed: int = 0,
-                min_distance_A: float | None = None) -> Path:
+                min_distance_A: float | None = None, nelect: float | None = None,
+                ranks: int = DEFAULT_RANKS) -> Path:
     """Write one volume-search stage folder (atomically) and return it.
 
     ``poscar_text`` (a previous stage's CONTCAR/POSCAR) is rescaled to ``volume_A3``; without it a
@@ -311,7 +186,7 @@ def write_stage(run_dir: Path, spec: RunSpec, index: int, volume_A3: float, star
             write_text(tmp / "POSCAR", rescale_poscar_text(poscar_text, volume_A3,
                                                            comment=f"{spec.run_id} stage {index}"))
         _write_inputs(tmp, spec.settings, list(spec.elements), nsw, f"{spec.run_id} volume stage {index}",
-                      potcars)
+                      potcars, nelect=nelect, ranks=ranks)
         os.replace(tmp, final)
     finally:
         if tmp.exists():
@@ -322,9 +197,14 @@ def write_stage(run_dir: Path, spec: RunSpec, index: int, volume_A3: float, star
 def _write_run(out: Path, spec: RunSpec, protocol: Mapping, potcars: Mapping[str, dict], seed: int,
                expansion: float) -> dict:
     final = out / spec.run_id
-    tmp = Path(tempfile.mkdtemp(prefix=f".{spec.run_id}.", dir=out))
     v0 = spec.start_volume_A3(expansion)
     scales = protocol["volume_scales"]
+    potim = spec.settings.potim_fs
+    nsw_stage = int(math.ceil(protocol["stage_ps"] * 1000 / potim - 1e-9))
+    nsw_production = int(math.ceil((protocol["production_ps"] + protocol["equilibration_ps"]) * 1000 / potim - 1e-9))
+    nelect = electron_count(dict(spec.composition), potcars)
+    ranks = protocol.get("ranks", DEFAULT_RANKS)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{spec.run_id}.", dir=out))
     try:
         # one packing at the smallest stage volume, rescaled (same fractional positions) for the others
         atoms = random_packing(spec.composition, v0 * min(scales), seed=seed)
@@ -332,63 +212,28 @@ def _write_run(out: Path, spec: RunSpec, protocol: Mapping, potcars: Mapping[str
         text = (tmp / "POSCAR.start").read_text()
         (tmp / "POSCAR.start").unlink()
         for i, scale in enumerate(scales):
-            write_stage(tmp, spec, i, v0 * scale, v0, nsw=protocol["nsw_stage"], potcars=potcars,
-                        poscar_text=text)
+            write_stage(tmp, spec, i, v0 * scale, v0, nsw=nsw_stage, potcars=potcars, poscar_text=text,
+                        nelect=nelect, ranks=ranks)
         prod = tmp / "production"
         prod.mkdir()
-        _write_inputs(prod, spec.settings, list(spec.elements), protocol["nsw_production"],
-                      f"{spec.run_id} production", potcars)
+        _write_inputs(prod, spec.settings, list(spec.elements), nsw_production, f"{spec.run_id} production",
+                      potcars, nelect=nelect, ranks=ranks, restartable=True)
         write_text(prod / "README", "POSCAR is written here when the volume search accepts a stage:\n"
                                     "  mixcalphad aimd status <runs> --advance\n")
         os.replace(tmp, final)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    return {**spec.to_dict(), "start_volume_A3": v0, "seed": seed,
+    return {**spec.to_dict(), "start_volume_A3": v0, "seed": seed, "potim_fs": potim, "nsw_stage": nsw_stage,
+            "nsw_production": nsw_production, "nelect": nelect,
             "potcars": {el: {k: v for k, v in potcars[el].items() if k != "path"} for el in spec.elements},
             "potcar_written": all(potcars[el]["path"] for el in spec.elements)}
 
 
-# ---------------------------------------------------------------------- scheduler
-_SLURM = """#!/bin/bash
-# SLURM array over the folders listed in {jobs} (one per line), written by mixcalphad.
-# Submit with:  sbatch --array=1-$(wc -l < {jobs}) {script}
-# Edit the #SBATCH lines for your cluster; VASP_CMD defaults to the Gamma-only build.
-#SBATCH --job-name=mixcalphad-{stage}
-#SBATCH --nodes=1
-#SBATCH --ntasks-per-node=32
-#SBATCH --time={time}
-#SBATCH --output=slurm-%A_%a.out
-set -euo pipefail
-cd "${{SLURM_SUBMIT_DIR:-.}}"
-dir=$(sed -n "${{SLURM_ARRAY_TASK_ID}}p" {jobs})
-cd "$dir"
-{restart}${{VASP_CMD:-srun vasp_gam}} > vasp.out 2>&1
-"""
-_RESTART = """# restart in chunks: a previous (wall-time killed) part moves to chunk_NN, CONTCAR keeps velocities
-if [ -s vasprun.xml ] || [ -s OSZICAR ]; then
-  n=$(ls -d chunk_* 2>/dev/null | wc -l); c=$(printf 'chunk_%02d' $((n + 1))); mkdir "$c"
-  for f in vasprun.xml OUTCAR OSZICAR XDATCAR CONTCAR vasp.out; do [ -e "$f" ] && mv "$f" "$c/"; done
-  cp "$c/CONTCAR" POSCAR
-fi
-"""
-
-
-def write_scheduler_files(out: Path) -> dict[str, Path]:
-    """Write the SLURM array templates (volume stages and production) into ``out``."""
-    files = {}
-    for stage, time, restart in (("volume", "12:00:00", ""), ("production", "48:00:00", _RESTART)):
-        jobs, script = f"{stage}_jobs.txt", f"slurm_{stage}.sh"
-        files[stage] = write_text(out / script, _SLURM.format(jobs=jobs, script=script, stage=stage, time=time,
-                                                              restart=restart))
-        os.chmod(files[stage], 0o755)
-    return files
-
-
-def write_job_lists(out: Path, volume: list[str], production: list[str]) -> None:
-    """Folders still to run, relative to ``out``, one per line."""
-    write_text(out / "volume_jobs.txt", "".join(f"{p}\n" for p in volume))
-    write_text(out / "production_jobs.txt", "".join(f"{p}\n" for p in production))
+def run_nsw(meta: Mapping, protocol: Mapping, stage: str) -> int:
+    """NSW of a run's volume stages (``stage="stage"``) or production (``"production"``)."""
+    key = f"nsw_{stage}"
+    return int(meta[key] if key in meta else protocol[key])
 
 
 # ---------------------------------------------------------------------- prepare
@@ -449,7 +294,8 @@ def prepare_vasp_runs(systems, out: str | Path, *, x_B=0.5, n_atoms: int = PROTO
                       T_K: float | None = None, production_ps: float = PROTOCOL["production_ps"],
                       stage_ps: float = PROTOCOL["volume_stage_ps"],
                       volume_scales=PROTOCOL["volume_scales"], expansion: float = MELTING_EXPANSION,
-                      seed: int = 0, pp_path: str | Path | None = None) -> PreparedRuns:
+                      seed: int = 0, pp_path: str | Path | None = None, equilibration_ps: float | None = None,
+                      ranks: int = DEFAULT_RANKS) -> PreparedRuns:
     """Write VASP-ready run folders for a set of binaries (the paper's protocol).
 
     Parameters
@@ -462,7 +308,12 @@ def prepare_vasp_runs(systems, out: str | Path, *, x_B=0.5, n_atoms: int = PROTO
     x_B, n_atoms, settings, margin_K, grid_K, T_K
         Passed to :func:`~mixcalphad.aimd.protocol.plan_runs`.
     production_ps, stage_ps : float
-        Production and volume-stage lengths, ps (NSW = ps / POTIM).
+        Production to keep after equilibration and volume-stage length, ps (> 0).
+    equilibration_ps : float, optional
+        Added to the production's NSW for the equilibration the analysis discards (default
+        0.2 × ``production_ps``).
+    ranks : int
+        MPI ranks of the SLURM job (NCORE, KPAR, NBANDS rounding, ``--ntasks-per-node``).
     volume_scales : sequence of float
         Initial stages relative to the Vegard volume (0.96, 1.00, 1.04).
     expansion : float
@@ -481,18 +332,28 @@ def prepare_vasp_runs(systems, out: str | Path, *, x_B=0.5, n_atoms: int = PROTO
     ------
     SettingsMismatchError
         ``out`` holds runs prepared with other settings.
+    ProtocolError
+        A non-positive length, volume scale, expansion below −1, or bad ranks (names the option).
     """
+    production_ps = check_positive(production_ps, "production_ps")
+    stage_ps = check_positive(stage_ps, "stage_ps")
+    equilibration_ps = (0.2 * production_ps if equilibration_ps is None
+                        else check_positive(equilibration_ps, "equilibration_ps", allow_zero=True))
+    ranks = check_positive(ranks, "ranks", integer=True)
+    volume_scales = [check_positive(v, "volume_scales") for v in volume_scales]
+    if not volume_scales:
+        raise ProtocolError("volume_scales must hold at least one volume")
+    if not (math.isfinite(float(expansion)) and float(expansion) > -1):
+        raise ProtocolError(f"expansion must be a number > -1, got {expansion!r}")
     out = Path(out)
     plan = systems if isinstance(systems, RunPlan) else plan_runs(
         systems, x_B=x_B, n_atoms=n_atoms, settings=settings, margin_K=margin_K, grid_K=grid_K, T_K=T_K)
     template = (settings or RunSettings()).replace(T_K=0.0, n_atoms=n_atoms)
-    potim = template.potim_fs
-    protocol = {"production_ps": production_ps, "stage_ps": stage_ps,
-                "nsw_production": int(math.ceil(production_ps * 1000 / potim)),
-                "nsw_stage": int(math.ceil(stage_ps * 1000 / potim)),
-                "volume_scales": [float(s) for s in volume_scales], "volume_clip": PROTOCOL["volume_clip"],
+    protocol = {"production_ps": production_ps, "stage_ps": stage_ps, "equilibration_ps": equilibration_ps,
+                "volume_scales": volume_scales, "volume_clip": PROTOCOL["volume_clip"],
                 "p_window_kbar": PROTOCOL["p_window_kbar"], "p_sem_max_kbar": PROTOCOL["p_sem_max_kbar"],
-                "min_n_eff": PROTOCOL["min_n_eff"], "max_stages": 8, "expansion": expansion}
+                "min_n_eff": PROTOCOL["min_n_eff"], "max_stages": 8, "expansion": float(expansion),
+                "ranks": ranks}
     out.mkdir(parents=True, exist_ok=True)
     old = None
     if (out / MANIFEST).is_file():
@@ -528,7 +389,7 @@ def prepare_vasp_runs(systems, out: str | Path, *, x_B=0.5, n_atoms: int = PROTO
         "n_runs": len(runs_meta), "n_runs_unshared": 3 * len(binaries),
         "runs_saved": 3 * len(binaries) - len(runs_meta),
     }
-    write_scheduler_files(out)
+    write_scheduler_files(out, ranks=protocol.get("ranks", DEFAULT_RANKS))
     volume_jobs = [f"{rid}/volume/{d.name}" for rid in runs_meta
                    for d in sorted((out / rid / "volume").iterdir()) if d.is_dir() and not d.name.startswith(".")
                    and not (d / "vasprun.xml").exists() and not (d / "OUTCAR").exists()]
@@ -539,59 +400,3 @@ def prepare_vasp_runs(systems, out: str | Path, *, x_B=0.5, n_atoms: int = PROTO
                  ", ".join(sorted(missing)))
     return PreparedRuns(out, plan, tuple(written), tuple(kept),
                         all(m["potcar_written"] for m in runs_meta.values()), tuple(sorted(missing)))
-
-
-# ---------------------------------------------------------------------- jobflow / atomate2
-def to_jobflow_flow(out: str | Path, *, stage: str = "volume"):
-    """The prepared runs as a jobflow ``Flow`` of atomate2 ``MDMaker`` jobs with our INCAR.
-
-    Needs the optional packages atomate2 and jobflow (``pip install atomate2``); each job gets the
-    POSCAR and the INCAR tags of a stage folder (``stage="volume"``) or of the production folders
-    that have a POSCAR (``stage="production"``), Γ-only k-points, and the pinned POTCAR labels.
-
-    Raises
-    ------
-    OptionalDependencyError
-        atomate2, jobflow or pymatgen is not installed.
-    """
-    try:
-        from atomate2.vasp.jobs.md import MDMaker
-        from atomate2.vasp.sets.core import MDSetGenerator
-        from jobflow import Flow
-        from pymatgen.core import Structure
-        from pymatgen.io.vasp import Kpoints
-    except ImportError as exc:
-        raise OptionalDependencyError(f"exporting a jobflow Flow needs atomate2 and jobflow ({exc}); "
-                                      "install them with 'pip install atomate2'") from None
-    out = Path(out)
-    manifest = read_manifest(out)
-    jobs = []
-    for rid, meta in manifest["runs"].items():
-        folders = (sorted(p for p in (out / rid / "volume").iterdir() if p.is_dir()) if stage == "volume"
-                   else [out / rid / "production"])
-        for folder in folders:
-            if not (folder / "POSCAR").is_file():
-                continue
-            incar = {k: v for k, v in read_incar(folder / "INCAR").items() if k != "SYSTEM"}
-            settings = RunSettings.from_dict(meta["settings"])
-            generator = MDSetGenerator(
-                ensemble="nvt", start_temp=settings.T_K, end_temp=settings.T_K,
-                nsteps=int(incar["NSW"]), time_step=settings.potim_fs,
-                user_incar_settings={k: _typed(v) for k, v in incar.items()},
-                user_kpoints_settings=Kpoints.gamma_automatic((1, 1, 1)),
-                user_potcar_settings={el.capitalize(): settings.potcar_label(el) for el in meta["composition"]})
-            maker = MDMaker(name=f"{rid} {folder.name}", input_set_generator=generator)
-            jobs.append(maker.make(Structure.from_file(folder / "POSCAR")))
-    return Flow(jobs, name=f"mixcalphad AIMD {out.name} ({stage})")
-
-
-def _typed(value: str):
-    v = value.strip()
-    if v.upper() in (".TRUE.", "T", ".FALSE.", "F"):
-        return v.upper().strip(".").startswith("T")
-    for cast in (int, float):
-        try:
-            return cast(v)
-        except ValueError:
-            pass
-    return v

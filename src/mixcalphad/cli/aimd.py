@@ -26,14 +26,16 @@ def _num(value, fmt: str = "{:.2f}") -> str:
 
 # ---------------------------------------------------------------------- aimd prepare
 def cmd_aimd_prepare(args) -> int:
-    from mixcalphad.aimd.protocol import RunSettings, read_plan
+    from mixcalphad.aimd.plan import read_plan
+    from mixcalphad.aimd.settings import RunSettings
     from mixcalphad.aimd.vasp import prepare_vasp_runs
 
     systems = read_plan(args.plan) if args.plan else args.systems
     settings = RunSettings(encut_eV=args.encut)
     result = prepare_vasp_runs(systems, args.out, x_B=args.x, n_atoms=args.atoms, settings=settings,
                                margin_K=args.margin, grid_K=args.grid, T_K=args.T, production_ps=args.production_ps,
-                               stage_ps=args.stage_ps, seed=args.seed)
+                               stage_ps=args.stage_ps, seed=args.seed, equilibration_ps=args.equilibration_ps,
+                               ranks=args.ranks)
     info = result.to_dict()
     if args.json:
         _cli().print_json(info)
@@ -183,8 +185,13 @@ def register(subparsers) -> None:
     prep.add_argument("--margin", type=float, default=0.0, help="K above the higher melting point before snapping")
     prep.add_argument("--grid", type=float, default=50.0, help="temperature grid, K (default 50)")
     prep.add_argument("--encut", type=float, default=400.0, help="ENCUT, eV (default 400)")
-    prep.add_argument("--production-ps", type=float, default=10.0, help="production length, ps (default 10)")
+    prep.add_argument("--production-ps", type=float, default=10.0,
+                      help="production kept after equilibration, ps (default 10)")
     prep.add_argument("--stage-ps", type=float, default=3.0, help="volume-stage length, ps (default 3)")
+    prep.add_argument("--equilibration-ps", type=float, default=None,
+                      help="added to the production for the discarded equilibration, ps (default 0.2 × production)")
+    prep.add_argument("--ranks", type=int, default=32,
+                      help="MPI ranks of the SLURM job: NCORE, KPAR, NBANDS and --ntasks-per-node follow (default 32)")
     prep.add_argument("--seed", type=int, default=0, help="packing seed")
     prep.set_defaults(func=cmd_aimd_prepare)
 

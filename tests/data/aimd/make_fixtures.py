@@ -38,6 +38,8 @@ from mixcalphad.aimd.vasp_outputs import read_incar
 
 SEED_OFFSET = 0
 POTCAR_DATES = {"Al": "04Jan2001", "Ir": "06Sep2000", "Cu": "22Jun2005", "Ni": "02Aug2007"}
+#: ZVAL written into the fake POTCARs (the real PBE.54 values; Al_GW is a made-up odd one).
+ZVAL = {"Al": 3.0, "Ir": 9.0, "Cu": 11.0, "Ni": 10.0, "Al_GW": 3.0, "Ir_pv": 15.0}
 
 
 @dataclass(frozen=True)
@@ -403,9 +405,11 @@ def make_potcar_tree(root: str | Path, labels, folder: str = "potpaw_PBE.54") ->
         d = root / folder / lab
         d.mkdir(parents=True, exist_ok=True)
         title = f"PAW_PBE {lab} {POTCAR_DATES.get(lab.split('_')[0], '08Apr2002')}"
-        (d / "POTCAR").write_text(f"  {title}\n 3.00000000000000\n parameters from PSCTR are:\n"
-                                  f"   VRHFIN ={lab}: fake\n   TITEL  = {title}\n   ENMAX  =  240.300\n"
-                                  " End of Dataset\n")
+        zval = ZVAL.get(lab, 3.0)
+        (d / "POTCAR").write_text(f"  {title}\n {zval:.14f}\n parameters from PSCTR are:\n"
+                                  f"   VRHFIN ={lab}: fake\n   TITEL  = {title}\n"
+                                  f"   POMASS =   26.982; ZVAL   =    {zval:.3f}    mass and valenz\n"
+                                  "   ENMAX  =  240.300\n End of Dataset\n")
     return root
 
 

@@ -1,0 +1,166 @@
+"""ASE calculators and integrators of local MD runs: EMT (a pipeline stand-in) and the universal
+potentials CHGNet and SevenNet, whose weights ship in their wheels (optional: ``pip install chgnet`` /
+``sevenn``); the thermostats; the pressure with its kinetic term; recorded MD segments.
+
+MLIPs run on the CPU with one torch thread (two threads made CHGNet ten times slower on a small
+shared machine; ``shared/reference/aimd.md``).
+"""
+from __future__ import annotations
+
+import os
+from typing import Iterable
+
+import numpy as np
+
+from mixcalphad.chem.binaries import normalize_symbol
+from mixcalphad.errors import OptionalDependencyError, ProtocolError
+from mixcalphad.aimd.settings import CALCULATORS, KBAR_PER_EV_A3, LocalSettings
+
+#: Elements ASE's EMT has parameters for (metals).
+EMT_ELEMENTS = ("AL", "CU", "AG", "AU", "NI", "PD", "PT")
+
+
+def _one_thread() -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:  # pragma: no cover - only with the MLIP extras
+        pass
+
+
+def make_calculator(name: str, *, model: str | None = None):
+    """An ASE calculator and its version label.
+
+    Parameters
+    ----------
+    name : str
+        ``emt``, ``chgnet`` or ``sevenn``.
+    model : str, optional
+        CHGNet model version (``0.3.0``, ``0.2.0``, ``r2scan``) or SevenNet model (``7net-0``…).
+
+    Returns
+    -------
+    (calculator, version) : (ase.calculators.calculator.Calculator, str)
+
+    Raises
+    ------
+    OptionalDependencyError
+        chgnet or sevenn is not installed.
+    """
+    if name == "emt":
+        import ase
+        from ase.calculators.emt import EMT
+
+        return EMT(), f"ase {ase.__version__}"
+    if name == "chgnet":
+        try:
+            import chgnet
+            from chgnet.model import CHGNet
+            from chgnet.model.dynamics import CHGNetCalculator
+        except ImportError:
+            raise OptionalDependencyError("the chgnet calculator needs 'pip install chgnet' (weights ship in "
+                                          "the wheel)") from None
+        _one_thread()
+        mdl = CHGNet.load(model_name=model, verbose=False) if model else CHGNet.load(verbose=False)
+        return CHGNetCalculator(model=mdl, use_device="cpu"), f"chgnet {chgnet.__version__} {model or 'default'}"
+    if name == "sevenn":
+        try:
+            import sevenn
+            from sevenn.calculator import SevenNetCalculator
+        except ImportError:
+            raise OptionalDependencyError("the sevenn calculator needs 'pip install sevenn' (weights ship in "
+                                          "the wheel)") from None
+        _one_thread()
+        mdl = model or "7net-0"
+        return SevenNetCalculator(model=mdl, device="cpu"), f"sevenn {sevenn.__version__} {mdl}"
+    raise ProtocolError(f"unknown calculator {name!r}; use one of {CALCULATORS}")
+
+
+def calculator_version(name: str, model: str | None = None) -> str:
+    """The version label of a calculator without building it (EMT) or by building it (MLIPs)."""
+    if name == "emt":
+        import ase
+
+        return f"ase {ase.__version__}"
+    return make_calculator(name, model=model)[1]
+
+
+def check_elements(calculator: str, elements: Iterable[str]) -> None:
+    """Raise :class:`ProtocolError` for elements EMT has no parameters for."""
+    if calculator == "emt":
+        bad = sorted({normalize_symbol(e) for e in elements} - set(EMT_ELEMENTS))
+        if bad:
+            raise ProtocolError(f"EMT has no parameters for {', '.join(bad)}; it covers "
+                                f"{', '.join(EMT_ELEMENTS)} (use --calculator chgnet or sevenn)")
+
+
+# ---------------------------------------------------------------------- dynamics
+def _dynamics(atoms, settings: LocalSettings, rng: np.random.Generator):
+    from ase import units
+
+    dt = settings.timestep_fs * units.fs
+    if settings.thermostat == "langevin":
+        from ase.md.langevin import Langevin
+
+        return Langevin(atoms, dt, temperature_K=settings.T_K, friction=1.0 / (settings.damping_fs * units.fs),
+                        fixcm=False, rng=rng)
+    if settings.thermostat == "bussi":
+        from ase.md.bussi import Bussi
+
+        return Bussi(atoms, dt, temperature_K=settings.T_K, taut=settings.damping_fs * units.fs, rng=rng)
+    try:
+        from ase.md.nose_hoover_chain import NoseHooverChainNVT
+    except ImportError:  # pragma: no cover - old ASE
+        raise OptionalDependencyError("the nose-hoover thermostat needs ASE ≥ 3.24") from None
+    return NoseHooverChainNVT(atoms, dt, temperature_K=settings.T_K, tdamp=settings.damping_fs * units.fs)
+
+
+def _thermalize(atoms, T_K: float, rng: np.random.Generator) -> None:
+    try:
+        from ase.md import thermalize_momenta
+
+        thermalize_momenta(atoms, T_K, rng=rng)
+    except ImportError:  # ASE < 3.29
+        from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+
+        MaxwellBoltzmannDistribution(atoms, temperature_K=T_K, rng=rng)
+    from ase.md.velocitydistribution import Stationary
+
+    Stationary(atoms)
+
+
+def pressure_kbar(atoms) -> tuple[float, float]:
+    """(total, kinetic) pressure of an ASE Atoms with momenta, kbar.
+
+    Total = −trace(stress)/3 with ``include_ideal_gas=True`` (the kinetic term included);
+    kinetic = total minus the virial part, which equals 2·E_kin/(3V).
+    """
+    static = atoms.get_stress(voigt=True, include_ideal_gas=False)
+    full = atoms.get_stress(voigt=True, include_ideal_gas=True)
+    p_tot = -float(np.mean(full[:3])) * KBAR_PER_EV_A3
+    p_ext = -float(np.mean(static[:3])) * KBAR_PER_EV_A3
+    return p_tot, p_tot - p_ext
+
+
+def _run_segment(atoms, dyn, n_steps: int, *, positions: bool = False, every: int = 1) -> dict:
+    rec: dict[str, list] = {"e": [], "p": [], "p_kin": [], "T": [], "pos": []}
+
+    def sample():
+        epot = atoms.get_potential_energy()
+        ekin = atoms.get_kinetic_energy()
+        p, pk = pressure_kbar(atoms)
+        rec["e"].append(epot + ekin)
+        rec["p"].append(p)
+        rec["p_kin"].append(pk)
+        rec["T"].append(atoms.get_temperature())
+        if positions:
+            rec["pos"].append(atoms.get_positions(wrap=False))
+
+    dyn.attach(sample, interval=every)
+    try:
+        dyn.run(n_steps)
+    finally:
+        dyn.observers.clear()
+    return {k: np.asarray(v) for k, v in rec.items()}
