@@ -1,79 +1,79 @@
-"""Does GP max-variance acquisition pay off? A retrospective test on the embedded default data.
+"""Does an acquisition strategy beat random? A retrospective test that mimics real AIMD campaigns.
 
-For each seed, the binary systems of the default dataset are split at random into a fixed **test**
-set (never acquirable), a small **start** set and a **pool** whose ΔH_mix values are hidden. Batch by
-batch, each strategy picks binaries from the pool, their observations (the whole curve) are revealed,
-the ΔH_mix regressor is refitted, and its RMSE on the test points is recorded. Strategies:
+Set-up (per seed and split), on the embedded default data:
 
-* ``gp-conditional`` — :class:`mixcalphad.acquisition.plan.VarianceGP` trained on the labelled data,
-  max σ over x = 0.1…0.9, greedy batch conditioned on the earlier picks (the library's default);
-* ``gp-top`` — the same GP, the plain top-b of the ranking (the paper's procedure);
-* ``tree`` — regression-tree active learning (Jose et al., Data Min. Knowl. Discov. 38 (2024) 420):
-  a regression tree on the labelled points (the ten paper features, target ΔH_mix − Miedema); each
-  pool binary falls in the leaf of its equimolar feature vector; leaf l receives a share of the batch
-  ∝ sqrt(pool fraction × label variance), filled at random;
-* ``random`` — uniform picks from the pool.
+* an **acquisition reveals one equimolar point** (what one AIMD run gives), never a whole assessed
+  curve; systems without a point at x = 0.5 are never acquirable;
+* only **feasible** systems are acquirable (:func:`mixcalphad.acquisition.feasibility.feasibility_table`
+  with the default rules: no carbon, no molecular liquids, no f-elements, T_run below boiling and
+  well below the critical point); infeasible systems are known from the start (whole curves);
+* two test designs: **random** — a random quarter of the systems is the test set, 30 feasible
+  systems start labelled, the other feasible systems form the pool; **cluster-out** — one K-means
+  family of binaries (:func:`mixcalphad.acquisition.clustering.cluster_binaries`, the plan's own
+  clusters) is emptied: half of its systems are the test set, the other half sit in the pool with the
+  feasible systems of other families not in the start set, so a strategy that fills the empty
+  family is rewarded (the families cycle with the seed);
+* strategies: ``integrated-variance`` (the library's default: expected reduction of the refitted
+  regressor's variance over all 2415 binaries per marginal core-hour, at most 2 per element),
+  ``max-sigma`` (the paper: PHYSBO GP max σ over x, plain top of the ranking), ``tree``
+  (regression-tree active learning, Jose et al., Data Min. Knowl. Discov. 38 (2024) 420: leaf shares
+  ∝ sqrt(pool fraction × label variance), random within leaves) and ``random``;
+* after each batch the regressor (:class:`mixcalphad.model.regressor.HMixRegressor`, lighter LightGBM
+  settings so that a refit takes seconds) is refitted and its RMSE on every point of the test systems
+  recorded, with the cumulative core-hours of the acquisitions (:mod:`mixcalphad.acquisition.cost`,
+  pure references shared across the campaign);
+* GP hyperparameters (residual GP and PHYSBO) are fitted once per seed and split on the start data;
+  each step conditions them on the current data.
 
-Refits use ``HMixRegressor(features="full", tune=False, params=PARAM_GRID[1], n_members=2,
-inner_folds=3, adaptive=False)``: the hyperparameters the shipped model selected, fixed, and a small
-ensemble, so that a refit takes ~1 s (the tuned fit takes ~10 s and would make this benchmark hours
-long). RMSE in kJ/mol over every point of the test systems.
+Prints, per split: mean test RMSE vs acquisitions for each strategy; the paired difference to random
+after the last batch and at an equal core-hour budget (the smallest final spend of the strategies
+in that seed; RMSE interpolated linearly in spent core-hours), with 95 % bootstrap intervals over
+seeds; and the RMSE reduction per 1000 core-hours. Writes every run to ``acquisition_runs.csv``.
 
-Prints the learning curves (mean ± standard deviation over seeds) as a table, the number of
-acquisitions each strategy needs to reach random's final mean RMSE, and the paired difference to
-random; writes ``acquisition_curves.png`` and ``acquisition_curves.csv`` (every run).
-
-Run: ``python benchmarks/acquisition.py [--seeds 10] [--jobs 2] [--batch 10] [--batches 8] [--start 30]``
+Run: ``python benchmarks/acquisition.py [--seeds 8] [--jobs 2] [--batch 6] [--batches 5]``
 """
 from __future__ import annotations
 
 import argparse
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
 
-STRATEGIES = ("gp-conditional", "gp-top", "tree", "random")
+STRATEGIES = ("integrated-variance", "max-sigma", "tree", "random")
+SPLITS = ("random", "cluster-out")
 
 
 def regressor(seed: int):
-    from mixcalphad.model.regressor import PARAM_GRID, HMixRegressor
+    from mixcalphad.model.regressor import HMixRegressor
 
-    return HMixRegressor(features="full", tune=False, params=dict(PARAM_GRID[1]), n_members=2, inner_folds=3,
-                         adaptive=False, random_state=seed, progress=False)
+    return HMixRegressor(inner_folds=2, random_state=seed, progress=False,
+                         lgbm_params=dict(n_estimators=100, learning_rate=0.08, num_leaves=7, min_child_samples=8,
+                                          subsample=0.8, subsample_freq=1, colsample_bytree=0.5, max_bin=63))
 
 
-def test_rmse_kj(labelled: pd.DataFrame, test: pd.DataFrame, seed: int) -> float:
+def rmse_kj(model, test: pd.DataFrame) -> float:
     from mixcalphad.model.features import pairs_of
 
-    model = regressor(seed).fit(labelled)
     pred = model.predict_pairs(*pairs_of(test))
-    return float(np.sqrt(np.mean((pred - test["HM_MIX_J"].to_numpy(float))**2)) / 1000)
+    return float(np.sqrt(np.mean((pred - test["HM_MIX_J"].to_numpy(float)) ** 2)) / 1000)
 
 
-def pick_gp(labelled, pool_systems, b, seed, batch):
-    from mixcalphad.acquisition.plan import VarianceGP, select_batch
-
-    gp = VarianceGP(random_state=seed).fit(labelled)
-    scores = gp.max_std(pool_systems, progress=False)
-    picks = select_batch(gp, scores, b, batch=batch)
-    return picks["system"].tolist(), gp.fit_time_s_
-
-
-def pick_tree(labelled, pool_systems, b, rng, seed):
+def pick_tree(labelled, pool, b, rng, seed):
     """Regression-tree AL: leaf shares ∝ sqrt(pool fraction × label variance), random within leaves."""
     from sklearn.tree import DecisionTreeRegressor
 
-    from mixcalphad.acquisition.plan import equimolar_features
-    from mixcalphad.model.features import BinaryFeaturizer, pairs_of
+    from mixcalphad.acquisition.clustering import equimolar_features
     from mixcalphad.chem.miedema import miedema_pairs
+    from mixcalphad.model.features import BinaryFeaturizer, pairs_of
 
     a, bb, x = pairs_of(labelled)
     X = BinaryFeaturizer("paper10").transform_pairs(a, bb, x)
     y = labelled["HM_MIX_J"].to_numpy(float) - miedema_pairs(a, bb, x)
     tree = DecisionTreeRegressor(max_leaf_nodes=max(2, b), min_samples_leaf=9, random_state=seed).fit(X, y)
     leaf_of_label = tree.apply(X)
-    pool_leaf = tree.apply(equimolar_features(pool_systems))
+    pool_leaf = tree.apply(equimolar_features(pool))
     leaves = np.unique(pool_leaf)
     frac = np.array([np.mean(pool_leaf == leaf) for leaf in leaves])
     var = np.array([np.var(y[leaf_of_label == leaf]) if np.any(leaf_of_label == leaf) else np.var(y)
@@ -82,8 +82,8 @@ def pick_tree(labelled, pool_systems, b, rng, seed):
     weight = weight / weight.sum() if weight.sum() > 0 else frac
     available = np.array([np.sum(pool_leaf == leaf) for leaf in leaves])
     counts = np.zeros(len(leaves), dtype=int)
-    remaining = b
-    while remaining > 0:  # largest-remainder allocation, capped by what each leaf holds
+    while counts.sum() < b:  # largest-remainder allocation, capped by what each leaf holds
+        remaining = b - counts.sum()
         open_ = counts < available
         share = np.where(open_, weight, 0.0)
         share = share / share.sum() * remaining if share.sum() > 0 else open_ / open_.sum() * remaining
@@ -91,160 +91,193 @@ def pick_tree(labelled, pool_systems, b, rng, seed):
         if add.sum() == 0:
             add[np.argmax(np.where(open_, share, -1.0))] = 1
         counts += add
-        remaining = b - counts.sum()
+    pool = np.asarray(pool)
     picks = []
-    pool_systems = np.asarray(pool_systems)
     for leaf, k in zip(leaves, counts):
         if k:
-            picks.extend(rng.choice(pool_systems[pool_leaf == leaf], k, replace=False).tolist())
+            picks.extend(rng.choice(pool[pool_leaf == leaf], k, replace=False).tolist())
     return picks
 
 
-def run_seed(seed: int, rows: pd.DataFrame, start: int, batch: int, batches: int, test_frac: float) -> list[dict]:
+def split_systems(split, seed, rows, feasible, acquirable, clusters, n_start=30, test_frac=0.25):
+    """(test, start, pool) system lists for one seed."""
+    rng = np.random.default_rng([seed, SPLITS.index(split)])
+    systems = np.array(sorted(rows["system"].unique()))
+    if split == "random":
+        test = set(rng.choice(systems, int(round(test_frac * len(systems))), replace=False))
+        rest = [s for s in systems if s not in test]
+        target = None
+    else:
+        sizes = pd.Series({k: sum(clusters.get(s) == k for s in systems) for k in sorted(set(clusters.values()))})
+        eligible = sorted(k for k in sizes.index if sizes[k] >= 16)
+        target = eligible[seed % len(eligible)]
+        members = np.array([s for s in systems if clusters.get(s) == target])
+        rng.shuffle(members)
+        member_pool = [s for s in members[len(members) // 2:] if s in acquirable]
+        test = set(members) - set(member_pool)
+        rest = [s for s in systems if s not in test and clusters.get(s) != target]
+    rest_feasible = [s for s in rest if s in acquirable]
+    rng.shuffle(rest_feasible)
+    start = [s for s in rest if s not in acquirable] + rest_feasible[:n_start]
+    pool = rest_feasible[n_start:] + ([] if target is None else member_pool)
+    return sorted(test), sorted(start), sorted(pool), target
+
+
+def run(seed, split, rows, feasible, acquirable, clusters, costs, batch, batches):
     from threadpoolctl import threadpool_limits
 
+    from mixcalphad.acquisition.batch import select_by_value, select_max_sigma
+    from mixcalphad.acquisition.cost import SharedReferences
+    from mixcalphad.acquisition.gp import VarianceGP
+    from mixcalphad.acquisition.value import ResidualGP, VarianceReduction
+    from mixcalphad.chem.binaries import binaries_of
+    from mixcalphad.chem.elements import supported_elements
+
+    warnings.filterwarnings("ignore")
     threadpool_limits(1)
-    rng = np.random.default_rng(seed)
-    systems = np.array(sorted(rows["system"].unique()))
-    rng.shuffle(systems)
-    n_test = int(round(test_frac * len(systems)))
-    test_systems, rest = systems[:n_test], systems[n_test:]
-    start_systems, pool0 = list(rest[:start]), list(rest[start:])
-    if batch * batches > len(pool0):
-        raise SystemExit(f"pool of {len(pool0)} systems is smaller than {batches} batches of {batch}")
-    test = rows[rows["system"].isin(test_systems)]
-    miedema_rmse = _miedema_rmse(test)
+    test, start, pool0, target = split_systems(split, seed, rows, feasible, acquirable, clusters)
     by_system = {s: g for s, g in rows.groupby("system")}
+    equimolar = {s: g.iloc[[int(np.argmin(np.abs(g["x_B"].to_numpy() - 0.5)))]] for s, g in by_system.items()}
+    test_rows = pd.concat([by_system[s] for s in test])
+    start_rows = pd.concat([by_system[s] for s in start])
+    reference = binaries_of(supported_elements())
+    ra, rb = np.array([s.split("-")[0] for s in reference]), np.array([s.split("-")[1] for s in reference])
+    half = np.full(len(reference), 0.5)
+    model = regressor(seed).fit(start_rows)
+    base = rmse_kj(model, test_rows)
+    rgp = ResidualGP(random_state=seed).fit(start_rows, model)
+    pgp = VarianceGP(random_state=seed).fit(start_rows)
     out = []
-    base = test_rmse_kj(pd.concat([by_system[s] for s in start_systems]), test, seed)
     for strategy in STRATEGIES:
-        srng = np.random.default_rng([seed, STRATEGIES.index(strategy)])
-        labelled, pool = list(start_systems), list(pool0)
-        out.append({"seed": seed, "strategy": strategy, "acquired": 0, "rmse_kJ": base, "gp_fit_s": np.nan,
-                    "miedema_rmse_kJ": miedema_rmse, "n_test_systems": len(test_systems), "picks": ""})
+        rng = np.random.default_rng([seed, SPLITS.index(split), STRATEGIES.index(strategy)])
+        labelled, pool, spent, shared = start_rows, list(pool0), 0.0, SharedReferences()
+        current = model
+        out.append(dict(seed=seed, split=split, target=target, strategy=strategy, acquired=0, core_h=0.0,
+                        rmse_kJ=base, n_test=len(test), n_pool=len(pool0), picks=""))
         for step in range(1, batches + 1):
-            current = pd.concat([by_system[s] for s in labelled])
-            fit_s = np.nan
-            if strategy == "random":
-                picks = srng.choice(pool, batch, replace=False).tolist()
-            elif strategy == "tree":
-                picks = pick_tree(current, pool, batch, srng, seed)
+            pool_costs = costs.set_index("system").loc[pool].reset_index()
+            if strategy == "integrated-variance":
+                rgp.condition(labelled)
+                sigma = current.predict_pairs(ra, rb, half, return_std=True)[1]
+                state = VarianceReduction(rgp, reference, pool, sigma)
+                chosen = select_by_value(state, pool_costs, batch, per_element=2, shared=shared)
+                picks, spent = chosen["system"].tolist(), spent + float(chosen["cost_core_h"].sum())
             else:
-                picks, fit_s = pick_gp(current, pool, batch, seed,
-                                       "conditional" if strategy == "gp-conditional" else "independent")
+                if strategy == "max-sigma":
+                    pgp.condition(labelled)
+                    scores = pgp.max_std(pool, progress=False)
+                    picks = select_max_sigma(pgp, scores, batch, batch="independent")["system"].tolist()
+                elif strategy == "tree":
+                    picks = pick_tree(labelled, pool, batch, rng, seed)
+                else:
+                    picks = rng.choice(pool, batch, replace=False).tolist()
+                for s in picks:  # the same cost rule: marginal core-hours, references shared
+                    row = pool_costs[pool_costs["system"] == s]
+                    spent += float(shared.marginal_costs(row)[0])
+                    shared.add(row.iloc[0])
             assert len(set(picks)) == batch and set(picks) <= set(pool)
-            labelled += picks
+            labelled = pd.concat([labelled, *(equimolar[s] for s in picks)], ignore_index=True)
             pool = [s for s in pool if s not in set(picks)]
-            rmse = test_rmse_kj(pd.concat([by_system[s] for s in labelled]), test, seed)
-            out.append({"seed": seed, "strategy": strategy, "acquired": step * batch, "rmse_kJ": rmse,
-                        "gp_fit_s": fit_s, "miedema_rmse_kJ": miedema_rmse,
-                        "n_test_systems": len(test_systems), "picks": " ".join(picks)})
+            current = regressor(seed).fit(labelled)
+            out.append(dict(seed=seed, split=split, target=target, strategy=strategy, acquired=step * batch,
+                            core_h=spent, rmse_kJ=rmse_kj(current, test_rows), n_test=len(test),
+                            n_pool=len(pool0), picks=" ".join(picks)))
     return out
 
 
-def _miedema_rmse(test: pd.DataFrame) -> float:
-    from mixcalphad.model.features import pairs_of
-    from mixcalphad.chem.miedema import miedema_pairs
-
-    return float(np.sqrt(np.mean((miedema_pairs(*pairs_of(test)) - test["HM_MIX_J"].to_numpy(float))**2)) / 1000)
-
-
-def acquisitions_to_reach(curve: pd.Series, target: float) -> str:
-    hit = curve[curve <= target + 1e-12]
-    return str(int(hit.index.min())) if len(hit) else f"not reached (best {curve.min():.2f})"
+def bootstrap_ci(values, n=2000, seed=0):
+    values = np.asarray(values, float)
+    rng = np.random.default_rng(seed)
+    means = rng.choice(values, (n, len(values)), replace=True).mean(axis=1)
+    return float(values.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
-def plot_curves(summary: pd.DataFrame, path: str, batch_label: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for strategy in STRATEGIES:
-        s = summary[summary["strategy"] == strategy]
-        ax.plot(s["acquired"], s["mean"], marker="o", ms=3, label=strategy)
-        ax.fill_between(s["acquired"], s["mean"] - s["sem"], s["mean"] + s["sem"], alpha=0.15)
-    ax.set_xlabel(f"binaries acquired from the pool ({batch_label})")
-    ax.set_ylabel("test RMSE of ΔH_mix (kJ/mol)")
-    ax.set_title("retrospective active learning (mean ± s.e.m. over seeds)", fontsize=9)
-    ax.legend(fontsize=8)
-    fig.savefig(path, dpi=150, bbox_inches="tight")
-    plt.close(fig)
+def summarise(runs: pd.DataFrame) -> None:
+    for split in SPLITS:
+        sub = runs[runs["split"] == split]
+        if sub.empty:
+            continue
+        seeds = sorted(sub["seed"].unique())
+        print(f"\n### {split} split ({len(seeds)} seeds; test systems per seed "
+              f"{sub['n_test'].min()}–{sub['n_test'].max()}, pool {sub['n_pool'].min()}–{sub['n_pool'].max()})\n")
+        table = sub.groupby(["acquired", "strategy"])["rmse_kJ"].mean().unstack()[list(STRATEGIES)]
+        cost = sub.groupby(["acquired", "strategy"])["core_h"].mean().unstack()[list(STRATEGIES)]
+        print("| acquired | " + " | ".join(f"{s} RMSE (kJ/mol) / kcore-h" for s in STRATEGIES) + " |")
+        print("|---|" + "---|" * len(STRATEGIES))
+        for k in table.index:
+            print(f"| {k} | " + " | ".join(f"{table.at[k, s]:.3f} / {cost.at[k, s] / 1000:.0f}" for s in STRATEGIES)
+                  + " |")
+        last = sub["acquired"].max()
+        final = sub[sub["acquired"] == last].pivot(index="seed", columns="strategy", values="rmse_kJ")
+        first = sub[sub["acquired"] == 0].pivot(index="seed", columns="strategy", values="rmse_kJ")
+        spend = sub[sub["acquired"] == last].pivot(index="seed", columns="strategy", values="core_h")
+        at_budget = {}
+        for seed in seeds:
+            runs_seed = sub[sub["seed"] == seed]
+            budget = spend.loc[seed].min()
+            at_budget[seed] = {s: float(np.interp(budget, g["core_h"], g["rmse_kJ"]))
+                               for s, g in runs_seed.sort_values("acquired").groupby("strategy")}
+        at_budget = pd.DataFrame(at_budget).T
+        print(f"\npaired difference to random (kJ/mol, negative = better; mean and 95 % bootstrap interval "
+              f"over seeds), after {last} acquisitions and at the equal core-hour budget "
+              f"(median {spend.min(axis=1).median() / 1000:.0f} kcore-h):\n")
+        print("| strategy | Δ RMSE after all acquisitions | Δ RMSE at equal core-hours | RMSE reduction per "
+              "1000 core-hours (kJ/mol) | wins (final) |")
+        print("|---|---|---|---|---|")
+        for s in STRATEGIES:
+            per_k = (first[s] - final[s]) / (spend[s] / 1000)
+            m, lo, hi = bootstrap_ci(final[s] - final["random"])
+            mb, lob, hib = bootstrap_ci(at_budget[s] - at_budget["random"])
+            pm, plo, phi = bootstrap_ci(per_k)
+            wins = np.mean((final[s] - final["random"]) < 0) if s != "random" else float("nan")
+            print(f"| {s} | {m:+.3f} [{lo:+.3f}, {hi:+.3f}] | {mb:+.3f} [{lob:+.3f}, {hib:+.3f}] | "
+                  f"{pm:.4f} [{plo:.4f}, {phi:.4f}] | {wins:.0%} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--seeds", type=int, default=8)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--start", type=int, default=30, help="binaries labelled at the start")
-    parser.add_argument("--batch", type=int, default=10, help="binaries per batch")
-    parser.add_argument("--batches", type=int, default=8)
-    parser.add_argument("--test-frac", type=float, default=0.25, help="share of systems in the fixed test set")
-    parser.add_argument("--plot", default="acquisition_curves.png")
-    parser.add_argument("--csv", default="acquisition_curves.csv")
+    parser.add_argument("--batch", type=int, default=6, help="systems per batch")
+    parser.add_argument("--batches", type=int, default=5)
+    parser.add_argument("--splits", nargs="+", default=list(SPLITS), choices=SPLITS)
+    parser.add_argument("--csv", default="acquisition_runs.csv")
     args = parser.parse_args()
 
     from joblib import Parallel, delayed
 
+    from mixcalphad.acquisition.clustering import cluster_binaries
+    from mixcalphad.acquisition.cost import binary_costs
+    from mixcalphad.acquisition.feasibility import feasibility_table
+    from mixcalphad.chem.binaries import binaries_of
+    from mixcalphad.chem.elements import supported_elements
     from mixcalphad.data.corpus import build_dataset
     from mixcalphad.model.regressor import training_rows
 
     t0 = time.perf_counter()
     rows = training_rows(build_dataset(progress=False).observations).reset_index(drop=True)
-    t_data = time.perf_counter() - t0
-    n_sys = rows["system"].nunique()
-    n_test = int(round(args.test_frac * n_sys))
-    print(f"data: {len(rows)} points of {n_sys} systems ({t_data:.0f} s); per seed: {n_test} test systems, "
-          f"{args.start} start, pool {n_sys - n_test - args.start}; {args.batches} batches of {args.batch}; "
-          f"{args.seeds} seeds on {args.jobs} processes")
+    systems = sorted(rows["system"].unique())
+    table = feasibility_table(systems)
+    feasible = set(table.loc[table["excluded"] == "", "system"])
+    has_half = {s for s, g in rows.groupby("system") if np.min(np.abs(g["x_B"].to_numpy() - 0.5)) < 0.05}
+    acquirable = feasible & has_half
+    costs = binary_costs(sorted(acquirable), table.set_index("system").loc[sorted(acquirable), "T_run_K"])
+    all_binaries = binaries_of(supported_elements())
+    clustering = cluster_binaries(all_binaries)
+    clusters = dict(zip(all_binaries, clustering.labels.tolist()))
+    print(f"data: {len(rows)} points of {len(systems)} systems; {len(feasible)} feasible, {len(acquirable)} "
+          f"acquirable (feasible with an equimolar point); clusters K = {clustering.k}; "
+          f"{args.seeds} seeds × {len(args.splits)} splits, {args.batches} batches of {args.batch} "
+          f"({time.perf_counter() - t0:.0f} s set-up)")
     t0 = time.perf_counter()
+    jobs = [(seed, split) for split in args.splits for seed in range(args.seeds)]
     results = Parallel(n_jobs=args.jobs)(
-        delayed(run_seed)(seed, rows, args.start, args.batch, args.batches, args.test_frac)
-        for seed in range(args.seeds))
-    elapsed = time.perf_counter() - t0
-    runs = pd.DataFrame([r for seed_rows in results for r in seed_rows])
+        delayed(run)(seed, split, rows, feasible, acquirable, clusters, costs, args.batch, args.batches)
+        for seed, split in jobs)
+    runs = pd.DataFrame([r for part in results for r in part])
     runs.to_csv(args.csv, index=False)
-
-    summary = (runs.groupby(["strategy", "acquired"])["rmse_kJ"]
-               .agg(mean="mean", std="std", sem=lambda v: v.std(ddof=1) / np.sqrt(len(v))).reset_index())
-    table = summary.pivot(index="acquired", columns="strategy", values="mean")[list(STRATEGIES)]
-    spread = summary.pivot(index="acquired", columns="strategy", values="std")[list(STRATEGIES)]
-    print(f"\ntest RMSE (kJ/mol), mean ± std over {args.seeds} seeds "
-          f"(Miedema alone: {runs['miedema_rmse_kJ'].mean():.2f}):\n")
-    print("| acquired | " + " | ".join(STRATEGIES) + " |")
-    print("|---|" + "---|" * len(STRATEGIES))
-    for acquired in table.index:
-        cells = [f"{table.at[acquired, s]:.2f} ± {spread.at[acquired, s]:.2f}" for s in STRATEGIES]
-        print(f"| {acquired} | " + " | ".join(cells) + " |")
-
-    target = table.at[table.index.max(), "random"]
-    print(f"\nacquisitions needed to reach random's final mean RMSE ({target:.2f} kJ/mol at "
-          f"{table.index.max()}):")
-    for s in STRATEGIES:
-        print(f"  {s:15s} {acquisitions_to_reach(table[s], target)}")
-
-    paired = runs.pivot_table(index=["seed", "acquired"], columns="strategy", values="rmse_kJ")
-    after = paired[paired.index.get_level_values("acquired") > 0]
-    print("\npaired difference to random (kJ/mol; negative = better), mean over seeds and batches > 0, "
-          "and the share of (seed, batch) cells where the strategy beats random:")
-    for s in STRATEGIES[:-1]:
-        diff = after[s] - after["random"]
-        print(f"  {s:15s} {diff.mean():+.2f} ± {diff.std(ddof=1) / np.sqrt(len(diff)):.2f} (s.e.m.), "
-              f"wins {np.mean(diff < 0):.0%}")
-    points = rows.groupby("system").size()
-    aimd = set(rows.loc[rows["kind"] == "aimd", "system"])
-    print("\nwhat each strategy acquired (a revealed system brings all its points; AIMD systems bring one, "
-          "at x = 0.5):")
-    for s in STRATEGIES:
-        picks = [p for text in runs.loc[runs["strategy"] == s, "picks"].fillna("") for p in text.split()]
-        print(f"  {s:15s} {np.mean([points[p] for p in picks]):.2f} points per system, "
-              f"AIMD systems {np.mean([p in aimd for p in picks]):.0%}")
-    print(f"  {'(all systems)':15s} {points.mean():.2f} points per system, AIMD systems {len(aimd) / len(points):.0%}")
-    gp_times = runs["gp_fit_s"].dropna()
-    print(f"\nGP training: {len(gp_times)} fits, median {gp_times.median():.1f} s, max {gp_times.max():.1f} s")
-    plot_curves(summary, args.plot, f"batches of {args.batch}")
-    print(f"wall time {elapsed:.0f} s (+ {t_data:.0f} s data); wrote {args.plot} and {args.csv}")
+    summarise(runs)
+    print(f"\nwall time {time.perf_counter() - t0:.0f} s on {args.jobs} processes; wrote {args.csv}")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from mixcalphad._io import write_text
 from mixcalphad.model.metrics import regression_errors
 from mixcalphad.model.regressor import HMixRegressor, dataset_hash, training_rows
 from mixcalphad.model.predictor import load_default_model
+from mixcalphad.data.schema import OBSERVED_KINDS
 from mixcalphad.data.store import Store, observation_key
 
 log = logging.getLogger(__name__)
@@ -205,11 +206,11 @@ class Campaign:
     def refit(self, *, progress: bool | None = None) -> CampaignReport:
         """Retrain, refit every binary, rewrite TDB/ESPEI/plan and report what changed."""
         from mixcalphad.calphad.espei_io import write_espei_datasets
-        from mixcalphad.calphad.redlich_kister import fit_binaries
-        from mixcalphad.calphad.tdb import write_tdb
+        from mixcalphad.calphad.binary_fit import fit_binaries
+        from mixcalphad.calphad.tdb_write import write_tdb
 
         observations = self.store.observations()
-        observations = observations[observations["kind"] != "prediction"]
+        observations = observations[observations["kind"].isin(OBSERVED_KINDS)]
         if observations.empty:
             raise MixcalphadError(f"the store {self.store.path} holds no observations; run 'mixcalphad data build' first")
         self._check_folder()
@@ -223,7 +224,7 @@ class Campaign:
                 and all(Path(p).exists() for p in state.get("files", {}).values())):
             return self._unchanged(model, state)
         if retrained or not (self.out / MODEL_FILE).exists():
-            model.save(self.out / MODEL_FILE, overwrite=True)
+            model.save(self.out / MODEL_FILE, force=True)
         elements = self.elements or supported_elements()
         known = set(elements)
         relevant = observations[observations["system"].map(lambda s: set(s.split("-")) <= known)]
@@ -314,5 +315,6 @@ class Campaign:
             table.to_csv(tmp, index=False)
         files["plan"] = self.out / "plan.csv"
         files["periodic_map"] = periodic_uncertainty_map(plan.binaries, self.out / "periodic_map.png",
-                                                         title="max GP σ per binary; colour: cluster")
+                                                         score="model_sigma_J",
+                                                         title="model σ at x = 0.5 per binary; colour: cluster")
         return table

@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 #: Binaries drawn in the main job's ΔH_mix figure: assessed, AIMD and data-free examples.
 SHOWCASE = ("AL-NI", "CU-ZR", "AL-CU", "FE-SI", "AL-IR", "OS-TI", "IR-ZR", "RE-W", "HF-OS")
 #: Plan columns shown in the report, when the plan has them.
-PLAN_COLUMNS = ("rank", "system", "value_per_core_hour", "score_J", "core_hours", "cluster", "n_observations",
-                "model_J", "model_sigma_J", "T_K", "T_aimd_K")
+PLAN_COLUMNS = ("rank", "system", "value_J2", "value_per_core_h", "score_J", "cost_core_h", "cluster",
+                "n_observations", "model_J", "model_sigma_J", "T_run_K")
 
 
 @dataclass(frozen=True)
