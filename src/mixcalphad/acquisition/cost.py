@@ -40,6 +40,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from mixcalphad.aimd.protocol import md_timestep_fs
 from mixcalphad.aimd.settings import ZVAL_RECOMMENDED  # valence electrons of the recommended POTCARs
 from mixcalphad.chem.binaries import normalize_symbol, parse_system
 from mixcalphad.errors import AcquisitionError
@@ -63,9 +64,8 @@ class CostModel:
     simulated_ps : float
         Simulated time of every run (volume search + production), ps.
     dt_max_fs : float
-        Largest time step, fs (the paper's 3 fs).
-    dt_reference : tuple of (ELEMENT, K)
-        The lightest element and T at which ``dt_max_fs`` is still right (Al at 2750 K).
+        Largest time step, fs (the paper's 3 fs); the step of a run is the AIMD protocol's own
+        (:func:`mixcalphad.aimd.protocol.md_timestep_fs`), so cost and prepared runs agree.
     bands_per_electron, bands_per_atom : float
         N_bands = bands_per_electron · N_e + bands_per_atom · N_atoms.
     zval : tuple of (ELEMENT, int)
@@ -78,7 +78,6 @@ class CostModel:
     reference_T_K: float = 2750.0
     simulated_ps: float = PROTOCOL_PS
     dt_max_fs: float = 3.0
-    dt_reference: tuple[str, float] = ("AL", 2750.0)
     bands_per_electron: float = 0.6
     bands_per_atom: float = 0.5
     zval: tuple[tuple[str, int], ...] = field(default=())
@@ -103,11 +102,8 @@ class CostModel:
         return ZVAL_RECOMMENDED[el]
 
     def time_step_fs(self, elements: Iterable[str], T_K: float) -> float:
-        """Time step for a run with these elements at ``T_K``, fs (smaller for light atoms, high T)."""
-        mass = min(_element_data(normalize_symbol(el))[0] for el in elements)
-        ref_el, ref_T = self.dt_reference
-        ref_mass = _element_data(normalize_symbol(ref_el))[0]
-        return float(min(self.dt_max_fs, self.dt_max_fs * np.sqrt((mass / T_K) / (ref_mass / ref_T))))
+        """Time step for a run with these elements at ``T_K``, fs: the protocol's POTIM rule."""
+        return md_timestep_fs(list(elements), T_K, dt_max_fs=self.dt_max_fs)
 
     def _raw(self, composition: Mapping[str, int], T_K: float) -> float:
         n_atoms = sum(composition.values())
