@@ -29,7 +29,7 @@ from mixcalphad.chem.elements import supported_elements
 from mixcalphad.errors import MixcalphadError
 from mixcalphad.calphad.liquidus import LiquidusCalculator
 from mixcalphad.model.predictor import load_default_model
-from mixcalphad.calphad.redlich_kister import fit_binary
+from mixcalphad.calphad.binary_fit import fit_binary
 
 COST507 = Path(pycalphad.__file__).parent / "tests" / "databases" / "COST507.tdb"
 SOLUTION_PHASES = {"LIQUID", "FCC_A1", "BCC_A2", "HCP_A3", "DIAMOND_A4", "BCT_A5", "RHOMBOHEDRAL_A7",

@@ -41,10 +41,12 @@ def main() -> None:
     import pycalphad
     from pycalphad import Database
 
-    from mixcalphad.calphad import tdb
+    from mixcalphad.calphad.database import to_database
+    from mixcalphad.calphad.tdb_merge import fill_plan, merge_into_tdb
+    from mixcalphad.calphad.tdb_write import _db_text, write_tdb
     from mixcalphad.chem.elements import supported_elements
     from mixcalphad.errors import MixcalphadError
-    from mixcalphad.calphad.redlich_kister import fit_binaries, load_default_predictor, predictor_label
+    from mixcalphad.calphad.binary_fit import fit_binaries, load_default_predictor, predictor_label
 
     rows = []
 
@@ -61,19 +63,19 @@ def main() -> None:
         print(f"default model unavailable ({exc}); using MiedemaBenchmarkAdapter")
         predictor = MiedemaBenchmarkAdapter()
     fits = timed("fit every binary (19 points, AICc)", lambda: fit_binaries(elements, predictor=predictor, progress=False))
-    db = timed("build the pycalphad Database", lambda: tdb.to_database(fits))
-    text = timed("pycalphad TDB text", lambda: tdb._db_text(db))
+    db = timed("build the pycalphad Database", lambda: to_database(fits))
+    text = timed("pycalphad TDB text", lambda: _db_text(db))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "liquid.tdb"
-        timed("write_tdb (build + write + re-read check)", lambda: tdb.write_tdb(fits, path))
+        timed("write_tdb (build + write + re-read check)", lambda: write_tdb(fits, path))
         timed("load the written file with pycalphad", lambda: Database(str(path)))
         size = path.stat().st_size
         cumg = Path(pycalphad.__file__).parent / "tests" / "databases" / "cumg.tdb"
         others = [e for e in elements if e not in ("CU", "MG")]
-        plan = tdb.fill_plan(cumg, others)
+        plan = fill_plan(cumg, others)
         fill_fits = fit_binaries(plan.to_add, predictor=predictor, progress=False)
         timed(f"fill cumg.tdb with {len(others)} elements ({len(plan.to_add)} binaries, merge + check)",
-              lambda: tdb.merge_into_tdb(cumg, fill_fits, Path(folder) / "filled.tdb", elements=others))
+              lambda: merge_into_tdb(fill_fits, cumg, Path(folder) / "filled.tdb", elements=others))
     orders = np.bincount([f.fit.order for f in fits.values()], minlength=4)
     rms = np.array([f.fit.rms_J for f in fits.values()])
     print(f"predictor: {predictor_label(predictor)}")

@@ -13,8 +13,10 @@ import pycalphad
 from pycalphad import Database, calculate, equilibrium
 from pycalphad import variables as v
 
-from mixcalphad.calphad.redlich_kister import fit_binaries, load_default_predictor
-from mixcalphad.calphad.tdb import fill_plan, merge_into_tdb, read_provenance, write_tdb
+from mixcalphad.calphad.binary_fit import fit_binaries, load_default_predictor
+from mixcalphad.calphad.provenance import read_provenance
+from mixcalphad.calphad.tdb_merge import fill_plan, merge_into_tdb
+from mixcalphad.calphad.tdb_write import write_tdb
 
 out = Path(sys.argv[1] if len(sys.argv) > 1 else "tdb-example")
 model = load_default_predictor()
@@ -37,7 +39,7 @@ else:
 # 2. fill a published assessment: Cu–Mg stays as assessed, Ag–Cu and Ag–Mg are added
 cumg = Path(pycalphad.__file__).parent / "tests" / "databases" / "cumg.tdb"
 plan = fill_plan(cumg, ["AG"])
-report = merge_into_tdb(cumg, fit_binaries(plan.to_add, predictor=model, progress=False),
+report = merge_into_tdb(fit_binaries(plan.to_add, predictor=model, progress=False), cumg,
                         out / "cumg-ag.tdb", elements=["AG"], force=True)
 report.to_csv(out / "cumg-ag-report.csv", force=True)
 print(report.to_dataframe()[["system", "status", "origin", "sigma_J", "order", "rms_J"]].to_string(index=False))

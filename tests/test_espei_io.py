@@ -12,13 +12,14 @@ import pytest
 import yaml
 from pycalphad import Database, calculate
 
-from mixcalphad.calphad import redlich_kister as rk
+from mixcalphad.calphad import binary_fit as bf
 from mixcalphad.errors import DatasetError, MixcalphadError, OutputExistsError
 from mixcalphad.calphad.espei_io import (check_espei_datasets, export_espei, hm_mix_dataset, phase_models,
                                  run_espei_input, write_espei_datasets)
 from mixcalphad.data.harvest import harvest_tdb
-from mixcalphad.calphad.redlich_kister import fit_binaries
-from mixcalphad.calphad.tdb import interaction_symbols, write_tdb
+from mixcalphad.calphad.binary_fit import fit_binaries
+from mixcalphad.calphad.database import interaction_symbols
+from mixcalphad.calphad.tdb_write import write_tdb
 
 from conftest import MiedemaDouble
 
@@ -71,7 +72,7 @@ def test_datasets_pass_espei_checks(tmp_path, cumg_observations):
         assert data["weight"] == pytest.approx(500.0 / sigma, rel=1e-3)
     assert sum(len(d["values"][0][0]) for d in predicted) == 19
     aimd_data = json.loads((tmp_path / "datasets" / "AL-CU-aimd-run_1_2-2000K.json").read_text())
-    assert aimd_data["weight"] == pytest.approx(500.0 / rk.DEFAULT_SIGMA_J["aimd"])
+    assert aimd_data["weight"] == pytest.approx(500.0 / bf.DEFAULT_SIGMA_J["aimd"])
     espei = Path(sys.executable).with_name("espei")
     if espei.exists():  # the command line users run
         done = subprocess.run([str(espei), "--check-datasets", str(tmp_path / "datasets")],
@@ -175,7 +176,7 @@ def run_cli(argv):
 
 
 def test_cli_espei_datasets(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(rk, "load_default_predictor", lambda: MiedemaDouble())
+    monkeypatch.setattr(bf, "load_default_predictor", lambda: MiedemaDouble())
     out = tmp_path / "espei"
     assert run_cli(["espei-datasets", "--elements", "cu", "NI", "AL", "-o", str(out), "--no-store", "--json",
                     "--iterations", "50"]) == 0
@@ -185,3 +186,20 @@ def test_cli_espei_datasets(tmp_path, capsys, monkeypatch):
     assert check_espei_datasets(out / "datasets") == []
     assert run_cli(["espei-datasets", "--elements", "CU", "NI", "-o", str(out), "--no-store"]) == 2
     assert "--force" in capsys.readouterr().out
+
+
+def test_binaries_restrict_the_mcmc_symbols_and_a_seed_tdb_is_used(tmp_path):
+    fits = fit_binaries(["AL", "CU", "NI"], predictor=MiedemaDouble(), progress=False)
+    export = export_espei(fits, tmp_path / "e", binaries=["CU-NI"])
+    settings = yaml.safe_load(export.mcmc_yaml.read_text())
+    assert settings["mcmc"]["symbols"] == list(interaction_symbols(fits)["CU-NI"])
+    assert all("CU-NI" in p.name for p in export.datasets)
+    # seeded from an existing mixcalphad TDB: symbols from its provenance
+    seed = write_tdb(fits, tmp_path / "seed.tdb")
+    from mixcalphad.calphad.provenance import read_provenance
+
+    export = export_espei(fits, tmp_path / "s", binaries=["AL-NI"], seed_tdb=seed)
+    assert list(export.symbols) == list(read_provenance(seed).symbols_of(["AL-NI"]))
+    assert export.tdb.read_text() == seed.read_text()
+    with pytest.raises(MixcalphadError, match="AL-ZR"):
+        export_espei(fits, tmp_path / "x", binaries=["AL-ZR"])

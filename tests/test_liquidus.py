@@ -75,7 +75,7 @@ def test_isopleth():
 
 
 def test_bad_input(tdb, tmp_path):
-    with pytest.raises(TDBError, match="does not exist"):
+    with pytest.raises(TDBError, match="no such TDB file"):
         liquidus(tmp_path / "none.tdb", ["CU", "NI"], [0.5])
     bad = tmp_path / "bad.tdb"
     bad.write_text("PHASE LIQUID % 1 1.0 !\nCONSTITUENT LIQUID :CU,ZZ: !\nGARBAGE ((( !\n")
@@ -103,3 +103,29 @@ def test_cli_binary_json_and_plot(tdb, tmp_path, capsys):
 def test_cli_ternary_needs_compositions(tdb, capsys):
     assert main(["liquidus", str(tdb), "--elements", "AG", "CU", "NI"]) == 2
     assert "--isopleth" in capsys.readouterr().err
+
+
+def test_primary_phase_is_named_just_below_the_liquidus(tdb):
+    # near the Cu-Ni eutectic the coarse grid point below the liquidus lies below the eutectic:
+    # the phases there are SOLCU+SOLNI, but just below the liquidus only SOLNI is there
+    from scipy.optimize import brentq
+
+    x_e = brentq(lambda x: schroeder("CU", 1 - x) - schroeder("NI", x), 0.05, 0.95)
+    T_e = float(schroeder("NI", x_e))
+    x = brentq(lambda x: schroeder("NI", x) - (T_e + 10.0), x_e, 0.99)  # liquidus 10 K above T_e
+    result = liquidus(tdb, ["CU", "NI"], [x], T_min=T_e - 5.0 - 25.0 * 20, step=25.0, progress=False)
+    assert result.T_K[0] == pytest.approx(T_e + 10.0, abs=0.2)
+    assert result.primary == ["SOLNI"]
+
+
+def test_a_self_contained_mixcalphad_file_gets_a_caveat(tdb, tmp_path, capsys):
+    from mixcalphad.calphad.redlich_kister import fit_redlich_kister
+    from mixcalphad.calphad.tdb_write import write_tdb
+
+    path = write_tdb({"CU-NI": fit_redlich_kister([0.5], [2000.0])}, tmp_path / "cuni.tdb")
+    with pytest.warns(UserWarning, match="ideal SGTE solutions"):
+        result = liquidus(path, ["CU", "NI"], [0.5], progress=False)
+    assert "not an assessed phase diagram" in result.caveat and result.to_dict()["caveat"] == result.caveat
+    assert main(["liquidus", str(path), "--elements", "CU", "NI", "--x", "0.5"]) == 0
+    assert "warning: cuni.tdb is a mixcalphad self-contained file" in capsys.readouterr().err
+    assert liquidus(tdb, ["CU", "NI"], [0.5], T_min=500, T_max=1900, progress=False).caveat == ""

@@ -16,7 +16,7 @@ Weights
 ESPEI's likelihood σ of enthalpy data is 500 J/mol divided by the dataset ``weight``, so a dataset
 with uncertainty σ gets ``weight = 500/σ`` (:data:`ESPEI_ENTHALPY_SCALE_J`). σ is the one the fit
 used (:attr:`BinaryFit.points` ``fit_sigma_J``): an observation's own or its kind's default, and
-for predictions the model's σ inflated as described in :mod:`mixcalphad.calphad.redlich_kister` (a
+for predictions the model's σ inflated as described in :mod:`mixcalphad.calphad.binary_fit` (a
 predicted curve weighs as one measurement of the model's σ, not nineteen). A weight is per
 dataset, so the points of one source and temperature are split into bins within which σ varies by
 less than 25 % (:data:`SIGMA_BIN_RATIO`); the bin's weight uses the geometric mean of its σ, so no
@@ -41,7 +41,8 @@ import numpy as np
 from mixcalphad.chem.binaries import normalize_symbol
 from mixcalphad.errors import DatasetError, MixcalphadError, OutputExistsError
 from mixcalphad._io import write_text
-from mixcalphad.calphad.redlich_kister import ENTHALPY_ONLY, PREDICTED, TemperatureModel
+from mixcalphad.calphad.binary_fit import PREDICTED, as_fits
+from mixcalphad.calphad.redlich_kister import ENTHALPY_ONLY, TemperatureModel
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ def _sigma_bins(sigma: np.ndarray) -> np.ndarray:
 
 
 def binary_datasets(fit, *, prediction_T_K: float = PREDICTION_T_K) -> list[tuple[str, dict]]:
-    """``[(file stem, dataset)]`` for the points of one :class:`~mixcalphad.calphad.redlich_kister.BinaryFit`.
+    """``[(file stem, dataset)]`` for the points of one :class:`~mixcalphad.calphad.binary_fit.BinaryFit`.
 
     Raises
     ------
@@ -162,7 +163,7 @@ def binary_datasets(fit, *, prediction_T_K: float = PREDICTION_T_K) -> list[tupl
         note = f"kind {kind}"
         if kind == PREDICTED:
             note += (f"; model sigma {float(rows['sigma_J'].mean()):.0f} J/mol inflated as in "
-                     "mixcalphad.calphad.redlich_kister; T is nominal (the model has none)")
+                     "mixcalphad.calphad.binary_fit; T is nominal (the model has none)")
         data = hm_mix_dataset(a, b, rows["x_B"].to_numpy(), rows["HM_MIX_J"].to_numpy(), T_K=float(T),
                               sigma_J=sigma, reference=str(source), comment=note)
         out.append((f"{fit.system}-{kind}-{_slug(source)}-{T:.0f}K", data))
@@ -184,7 +185,7 @@ def write_espei_datasets(fits, out_dir, *, force: bool = False,
     Parameters
     ----------
     fits : mapping or iterable of BinaryFit
-        Fits made by :func:`~mixcalphad.calphad.redlich_kister.fit_binary` (they carry their points).
+        Fits made by :func:`~mixcalphad.calphad.binary_fit.fit_binary` (they carry their points).
     out_dir : str or os.PathLike
         Folder for the JSON files (created).
     force : bool
@@ -203,10 +204,8 @@ def write_espei_datasets(fits, out_dir, *, force: bool = False,
     DatasetError
         A fit has no points.
     """
-    from mixcalphad.calphad.tdb import _as_fits
-
     out_dir = Path(out_dir)
-    fits = _as_fits(fits)
+    fits = as_fits(fits)
     planned = [(stem, data) for fit in fits.values() for stem, data in binary_datasets(fit, prediction_T_K=prediction_T_K)]
     existing = sorted(out_dir.glob("*.json")) if out_dir.is_dir() else []
     if existing and not force:
@@ -316,13 +315,14 @@ class EspeiExport:
 def export_espei(fits, out_dir, *, force: bool = False, tdb: bool = True,
                  temperature_model: TemperatureModel = ENTHALPY_ONLY, iterations: int = 1000,
                  chains_per_parameter: int = 2, chain_std_deviation: float = 0.1,
-                 prediction_T_K: float = PREDICTION_T_K, notes: Iterable[str] = ()) -> EspeiExport:
+                 prediction_T_K: float = PREDICTION_T_K, notes: Iterable[str] = (),
+                 binaries: Iterable | None = None, seed_tdb=None) -> EspeiExport:
     """Write datasets, phase models, our TDB and the two ESPEI input files into ``out_dir``.
 
     Parameters
     ----------
     fits : mapping or iterable of BinaryFit
-        Fits with their points (:func:`~mixcalphad.calphad.redlich_kister.fit_binaries`).
+        Fits with their points (:func:`~mixcalphad.calphad.binary_fit.fit_binaries`).
     out_dir : str or os.PathLike
         Folder to write (created).
     force : bool
@@ -337,31 +337,67 @@ def export_espei(fits, out_dir, *, force: bool = False, tdb: bool = True,
         Temperature written for predicted points, K.
     notes : iterable of str
         Extra provenance notes for the TDB.
+    binaries : iterable, optional
+        The binaries to refine (``"AL-CU"`` or pairs): the datasets, the phase model and the MCMC
+        ``symbols:`` cover only these (the seed TDB keeps every fit). Default: all fits. An MCMC
+        over thousands of symbols sets up two chains per symbol and never finishes an iteration.
+    seed_tdb : str or os.PathLike, optional
+        An existing mixcalphad TDB (e.g. the shipped ``tdb/mixcalphad-liquid.tdb``) to start the
+        MCMC from instead of writing one from ``fits``; copied into the folder, its symbols read
+        from its provenance (:meth:`~mixcalphad.calphad.provenance.Provenance.symbols_of`).
 
     Returns
     -------
     EspeiExport
+
+    Raises
+    ------
+    TDBError
+        ``seed_tdb`` has no mixcalphad provenance, or lacks one of ``binaries``.
     """
-    from mixcalphad.calphad.tdb import _as_fits, interaction_symbols, write_tdb
+    from mixcalphad.calphad.database import interaction_symbols
+    from mixcalphad.calphad.tdb_write import write_tdb
+
+    from mixcalphad.calphad.provenance import read_provenance
+    from mixcalphad.chem.binaries import parse_system, system_name
+    from mixcalphad.errors import TDBError
 
     out = Path(out_dir)
-    fits = _as_fits(fits)
+    fits = as_fits(fits)
     if not fits:
         raise MixcalphadError("nothing to export: no fits")
+    chosen = sorted(fits) if binaries is None else sorted(
+        {system_name(*(parse_system(b) if isinstance(b, str) else b)) for b in binaries})
+    unknown = [b for b in chosen if b not in fits]
+    if unknown:
+        raise MixcalphadError(f"no fit for {', '.join(unknown)}: fit the binaries you want to refine")
     targets = [out / PHASES_JSON, out / GENERATE_YAML] + ([out / MCMC_YAML, out / TDB_NAME] if tdb else [])
     taken = [p for p in targets if p.exists()]
     if taken and not force:
         raise OutputExistsError(f"{taken[0]} exists; pass --force (force=True) to replace it")
-    datasets = write_espei_datasets(fits, out / DATASETS_DIR, force=force, prediction_T_K=prediction_T_K)
-    elements = sorted({e for name in fits for e in name.split("-")})
+    seed_provenance = None
+    if seed_tdb is not None:
+        seed_provenance = read_provenance(seed_tdb)
+        if seed_provenance is None:
+            raise TDBError(f"{seed_tdb}: no mixcalphad provenance block: cannot tell its symbols")
+        seed_provenance.symbols_of(chosen)  # raises when the seed lacks a binary
+    datasets = write_espei_datasets({b: fits[b] for b in chosen}, out / DATASETS_DIR, force=force,
+                                    prediction_T_K=prediction_T_K)
+    elements = sorted({e for name in chosen for e in name.split("-")})
     phases = write_text(out / PHASES_JSON, json.dumps(phase_models(elements), indent=2) + "\n", overwrite=force)
     gen = write_text(out / GENERATE_YAML, _yaml_text(generate_input(), "generate_parameters"), overwrite=force)
     mcmc_path = tdb_path = None
     symbols: tuple[str, ...] = ()
     if tdb:
-        tdb_path = write_tdb(fits, out / TDB_NAME, force=force, temperature_model=temperature_model,
-                             notes=tuple(notes))
-        symbols = tuple(s for names in interaction_symbols(fits).values() for s in names)
+        if seed_provenance is not None:
+            tdb_path = write_text(out / TDB_NAME, Path(seed_tdb).read_text(encoding="utf-8", errors="replace"),
+                                  overwrite=force)
+            symbols = seed_provenance.symbols_of(chosen)
+        else:
+            tdb_path = write_tdb(fits, out / TDB_NAME, force=force, temperature_model=temperature_model,
+                                 notes=tuple(notes))
+            by_binary = interaction_symbols(fits)
+            symbols = tuple(s for name in chosen for s in by_binary.get(name, ()))
         settings = mcmc_input(symbols=symbols, iterations=iterations, chains_per_parameter=chains_per_parameter,
                               chain_std_deviation=chain_std_deviation)
         mcmc_path = write_text(out / MCMC_YAML, _yaml_text(settings, "MCMC seeded with our TDB"), overwrite=force)

@@ -13,6 +13,7 @@ Example
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -22,6 +23,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from mixcalphad.chem.binaries import normalize_symbol
+from mixcalphad.data.tdb_read import read_database
 from mixcalphad.errors import CompositionError, MixcalphadError, TDBError
 
 log = logging.getLogger(__name__)
@@ -42,9 +44,12 @@ class LiquidusResult:
     T_K : ndarray, shape (n,)
         Liquidus temperature (K); NaN where it lies outside the searched range (see ``note``).
     primary : list of str
-        Phases in equilibrium with the liquid just below the liquidus ('+'-joined).
+        Phases other than the liquid that pycalphad's equilibrium finds just below the liquidus
+        (within the bisection tolerance), '+'-joined.
     note : list of str
         Empty, or why a temperature is missing.
+    caveat : str
+        Empty, or a warning about the database (a mixcalphad self-contained file: ideal solids).
     """
 
     elements: tuple
@@ -52,33 +57,20 @@ class LiquidusResult:
     T_K: np.ndarray
     primary: list
     note: list
+    caveat: str = ""
 
     def to_dataframe(self) -> pd.DataFrame:
         data = {f"X_{el}": self.x[:, i] for i, el in enumerate(self.elements[1:])}
         return pd.DataFrame({**data, "T_liquidus_K": self.T_K, "primary_phases": self.primary, "note": self.note})
 
     def to_dict(self) -> dict:
-        return {"elements": list(self.elements), "unit": "K",
+        return {"elements": list(self.elements), "unit": "K", "caveat": self.caveat,
                 "points": json_safe(self.to_dataframe().to_dict("records"))}
 
 
 def json_safe(records: list[dict]) -> list[dict]:
     """NaN to None in a list of flat dicts."""
     return [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()} for r in records]
-
-
-def _load(db):
-    from pycalphad import Database
-
-    if isinstance(db, Database):
-        return db
-    path = Path(db)
-    if not path.exists():
-        raise TDBError(f"TDB file {path} does not exist")
-    try:
-        return Database(str(path))
-    except Exception as exc:  # pycalphad raises parser-specific errors of many kinds
-        raise TDBError(f"cannot read TDB file {path}: {' '.join(str(exc).split())}") from None
 
 
 class LiquidusCalculator:
@@ -97,7 +89,11 @@ class LiquidusCalculator:
     def __init__(self, db, elements: Sequence[str], phases: Sequence[str] | None = None):
         from pycalphad.core.utils import filter_phases, instantiate_models, unpack_species
 
-        self.db = _load(db)
+        self.caveat = ideal_solids_caveat(db)
+        if self.caveat:
+            warnings.warn(self.caveat, UserWarning, stacklevel=2)
+            log.warning(self.caveat)
+        self.db = read_database(db)
         self.elements = tuple(normalize_symbol(e) for e in elements)
         if len(self.elements) not in (2, 3) or len(set(self.elements)) != len(self.elements):
             raise MixcalphadError(f"liquidus needs two or three different elements, got {list(elements)}")
@@ -176,7 +172,6 @@ class LiquidusCalculator:
                 continue
             lo = grid[np.nonzero(~liquid)[0][-1]]
             hi = lo + step
-            primary[i] = self._phases_at(point, lo)
             while hi - lo > tol:
                 mid = 0.5 * (lo + hi)
                 if self._liquid_fraction(self._equilibrium(point, mid)).item() >= 1 - 1e-8:
@@ -184,7 +179,26 @@ class LiquidusCalculator:
                 else:
                     lo = mid
             temps[i] = 0.5 * (lo + hi)
-        return LiquidusResult(elements=self.elements, x=x, T_K=temps, primary=primary, note=notes)
+            primary[i] = self._phases_at(point, lo)  # just below the liquidus (within tol)
+        return LiquidusResult(elements=self.elements, x=x, T_K=temps, primary=primary, note=notes,
+                              caveat=self.caveat)
+
+
+def ideal_solids_caveat(db) -> str:
+    """A warning when ``db`` is a mixcalphad self-contained file (its solids are ideal), else ``""``."""
+    from mixcalphad.calphad.provenance import read_provenance
+
+    if not isinstance(db, (str, Path)) or "\n" in str(db) or not Path(db).is_file():
+        return ""
+    try:
+        prov = read_provenance(db)
+    except TDBError:
+        return ""
+    if prov is None or not any(n.startswith("solids: ") and not n.startswith("solids: none") for n in prov.notes):
+        return ""
+    return (f"{Path(db).name} is a mixcalphad self-contained file: its solids are ideal SGTE solutions "
+            "without compounds or solid excess, so this liquidus is the liquid model against ideal solids, "
+            "not an assessed phase diagram (fill an assessed TDB with 'mixcalphad fill' for one)")
 
 
 def liquidus(db, elements: Sequence[str], x, **options) -> LiquidusResult:

@@ -1,6 +1,6 @@
 """Handlers of ``fit``, ``write-tdb``, ``fill`` and ``espei-datasets``: Calphad output of the fits.
 
-Every command fits binaries with :func:`mixcalphad.calphad.redlich_kister.fit_binary`: observations from
+Every command fits binaries with :func:`mixcalphad.calphad.binary_fit.fit_binary`: observations from
 the store (assessed, AIMD, user…; ``--store``, default ``$MIXCALPHAD_STORE`` or
 ``~/.mixcalphad/store.json`` when that file exists; ``--no-store`` to ignore it) combined by weight
 with the default model's predictions (``--no-model`` for observations only).
@@ -18,27 +18,25 @@ logger = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------- shared pieces
 def _observations(args):
-    """The store's observations, or None (no store, or ``--no-store``)."""
+    """The observations of the store chosen by :func:`mixcalphad.cli.common.open_store`, or None
+    with ``--no-store`` (predictions only)."""
     if getattr(args, "no_store", False):
         return None
-    from mixcalphad.errors import StoreError
-    from mixcalphad.data.store import Store, default_store_path
+    from mixcalphad.calphad.binary_fit import gap_reasons
+    from mixcalphad.cli.common import open_store
 
-    path = Path(args.store) if args.store else default_store_path()
-    if not path.exists():
-        if args.store:
-            raise StoreError(f"no store at {path}; build one with 'mixcalphad data build'")
-        logger.info("no store at %s: predictions only", path)
-        return None
-    return Store(path).observations()
+    store = open_store(args)
+    observations = store.observations()
+    observations.attrs["gaps"] = gap_reasons(store.flags())  # binaries flagged immiscible
+    return observations
 
 
 def _predictor(args):
     if getattr(args, "no_model", False):
         return None
-    from mixcalphad.calphad import redlich_kister
+    from mixcalphad.calphad import binary_fit
 
-    return redlich_kister.load_default_predictor()
+    return binary_fit.load_default_predictor()
 
 
 def _temperature_model(args):
@@ -69,8 +67,14 @@ def _elements(args) -> list[str]:
     return sorted({get_element(e).name for e in args.elements})
 
 
-def _fit_options(args) -> dict:
-    return {"max_order": args.max_order, "criterion": args.criterion}
+def _fit_options(args, observations=None) -> dict:
+    """Options of :func:`~mixcalphad.calphad.binary_fit.fit_binaries`: order rule, temperature model
+    (the convexity rule is checked with it) and the binaries the store flags immiscible."""
+    options = {"max_order": args.max_order, "criterion": args.criterion,
+               "gaps": {} if observations is None else observations.attrs.get("gaps", {})}
+    if getattr(args, "temperature_model", None) is not None:
+        options["temperature_model"] = _temperature_model(args)
+    return options
 
 
 def _check_outputs(*paths, force: bool) -> None:
@@ -114,10 +118,14 @@ def _stderr(message: str, args) -> None:
 def cmd_fit(args) -> int:
     from mixcalphad.chem.binaries import system_name
     from mixcalphad.chem.elements import get_element
-    from mixcalphad.calphad.redlich_kister import fit_binary
+    from mixcalphad.calphad.binary_fit import fit_binary
 
     a, b = get_element(args.a).name, get_element(args.b).name
-    fit = fit_binary(a, b, predictor=_predictor(args), observations=_observations(args), **_fit_options(args))
+    observations = _observations(args)
+    options = _fit_options(args, observations)
+    gaps = options.pop("gaps")
+    fit = fit_binary(a, b, predictor=_predictor(args), observations=observations,
+                     gap=gaps.get(system_name(a, b), ""), **options)
     if args.json:
         print_json(fit.to_dict())
         return 0
@@ -129,6 +137,11 @@ def cmd_fit(args) -> int:
     print(f"origin: {fit.origin}   sigma: {fit.sigma_J:.0f} J/mol   order: {fit.fit.order} "
           f"({fit.fit.criterion})   points: {fit.fit.n_points} ({fit.n_observed} observed, "
           f"{fit.n_predicted} predicted)   rms residual: {fit.fit.rms_J:.1f} J/mol")
+    c = fit.convexity
+    print(f"liquid G_mix {c.T_low_K:.0f}-{c.T_high_K:.0f} K: " + {
+        "convex": "convex as fitted",
+        "constrained": f"made convex by the constraint (RMS change {c.rms_change_J:.0f} J/mol)",
+        "gap": f"spinodal kept: {c.gap_allowed}"}[c.describe()])
     print_table(pd.DataFrame({"term": [f"L{n}" for n in range(fit.fit.order + 1)],
                               "value_J": fit.fit.coefficients, "stderr_J": err}), "{:.1f}")
     x = np.round(np.arange(0.1, 0.91, 0.1), 2)
@@ -139,8 +152,10 @@ def cmd_fit(args) -> int:
 
 # ---------------------------------------------------------------------- write-tdb
 def cmd_write_tdb(args) -> int:
-    from mixcalphad.calphad.redlich_kister import fit_binaries
-    from mixcalphad.calphad.tdb import Provenance, solids_description, write_tdb
+    from mixcalphad.calphad.binary_fit import fit_binaries
+    from mixcalphad.calphad.database import solids_description
+    from mixcalphad.calphad.provenance import Provenance
+    from mixcalphad.calphad.tdb_write import write_tdb
 
     elements = _elements(args)
     _check_outputs(args.output, force=args.force)
@@ -148,7 +163,7 @@ def cmd_write_tdb(args) -> int:
     observations, predictor = _observations(args), _predictor(args)
     n = len(elements) * (len(elements) - 1) // 2
     _stderr(f"[1/2] fitting {n} binaries of {len(elements)} elements", args)
-    fits = fit_binaries(elements, predictor=predictor, observations=observations, **_fit_options(args))
+    fits = fit_binaries(elements, predictor=predictor, observations=observations, **_fit_options(args, observations))
     _stderr(f"[2/2] writing and re-reading {args.output}", args)
     provenance = Provenance.from_fits(fits, temperature_model=temperature_model,
                                       notes=(*_source_note(args, observations), solids_description(args.solids)))
@@ -169,8 +184,8 @@ def cmd_write_tdb(args) -> int:
 
 # ---------------------------------------------------------------------- fill
 def cmd_fill(args) -> int:
-    from mixcalphad.calphad.redlich_kister import fit_binaries
-    from mixcalphad.calphad.tdb import fill_plan, merge_into_tdb
+    from mixcalphad.calphad.binary_fit import fit_binaries
+    from mixcalphad.calphad.tdb_merge import fill_plan, merge_into_tdb
 
     _check_outputs(args.output, args.report, force=args.force)
     temperature_model = _temperature_model(args)
@@ -179,12 +194,12 @@ def cmd_fill(args) -> int:
     if plan.to_add:
         observations, predictor = _observations(args), _predictor(args)
         _stderr(f"[1/2] fitting {len(plan.to_add)} binaries missing from {args.user_tdb}", args)
-        fits = fit_binaries(plan.to_add, predictor=predictor, observations=observations, **_fit_options(args))
+        fits = fit_binaries(plan.to_add, predictor=predictor, observations=observations, **_fit_options(args, observations))
         notes = _source_note(args, observations)
     else:
         notes = _source_note(args, None)
     _stderr(f"[2/2] writing and re-reading {args.output}", args)
-    report = merge_into_tdb(args.user_tdb, fits, args.output, elements=args.elements or (), force=args.force,
+    report = merge_into_tdb(fits, args.user_tdb, args.output, elements=args.elements or (), force=args.force,
                             temperature_model=temperature_model, notes=notes)
     if args.report:
         report.to_csv(args.report, force=args.force)
@@ -198,21 +213,32 @@ def cmd_fill(args) -> int:
         print_table(table[["system", "status", "origin", "sigma_J", "order", "rms_J", "reason"]].fillna(""), "{:.1f}")
     if args.report:
         print(f"report: {args.report}")
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
 # ---------------------------------------------------------------------- espei-datasets
 def cmd_espei_datasets(args) -> int:
+    from mixcalphad.calphad.binary_fit import fit_binaries
     from mixcalphad.calphad.espei_io import GENERATE_YAML, MCMC_YAML, export_espei
-    from mixcalphad.calphad.redlich_kister import fit_binaries
 
-    elements = _elements(args)
+    binaries = args.binaries or None
+    if binaries and not args.elements and not args.all:
+        elements = sorted({e for b in binaries for e in b.upper().replace("_", "-").split("-")})
+    else:
+        elements = _elements(args)
     temperature_model = _temperature_model(args)
     observations, predictor = _observations(args), _predictor(args)
-    fits = fit_binaries(elements, predictor=predictor, observations=observations, **_fit_options(args))
+    if args.seed_tdb:  # only the refined binaries need fits (their datasets); the seed has the rest
+        fits = fit_binaries(binaries or elements, predictor=predictor, observations=observations,
+                            **_fit_options(args, observations))
+    else:
+        fits = fit_binaries(elements, predictor=predictor, observations=observations,
+                            **_fit_options(args, observations))
     export = export_espei(fits, args.output, force=args.force, tdb=not args.no_tdb,
                           temperature_model=temperature_model, iterations=args.iterations,
-                          notes=_source_note(args, observations))
+                          notes=_source_note(args, observations), binaries=binaries, seed_tdb=args.seed_tdb)
     if args.json:
         print_json(export.to_dict())
         return 0
@@ -278,4 +304,9 @@ def register(sub) -> None:
     espei.add_argument("--force", action="store_true", help="replace files written before")
     espei.add_argument("--no-tdb", action="store_true", help="no seed TDB and no MCMC input")
     espei.add_argument("--iterations", type=int, default=1000, help="MCMC iterations in espei-mcmc.yaml")
+    espei.add_argument("--binaries", nargs="+", default=[], metavar="A-B",
+                       help="refine only these binaries: datasets and MCMC symbols of these (default: all)")
+    espei.add_argument("--seed-tdb", default=None, metavar="TDB",
+                       help="start the MCMC from this mixcalphad TDB (e.g. tdb/mixcalphad-liquid.tdb) "
+                            "instead of writing one; needs --binaries")
     espei.set_defaults(func=cmd_espei_datasets)

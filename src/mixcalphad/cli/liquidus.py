@@ -34,11 +34,19 @@ def compositions(args) -> np.ndarray:
 
 
 def cmd_liquidus(args) -> int:
+    import warnings
+
     from mixcalphad.calphad.liquidus import liquidus
     from mixcalphad.plot import liquidus_plot
 
-    result = liquidus(args.tdb, args.elements, compositions(args), T_min=args.t_min, T_max=args.t_max)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the caveat is printed below
+        result = liquidus(args.tdb, args.elements, compositions(args), T_min=args.t_min, T_max=args.t_max)
     figure = liquidus_plot(result, args.plot) if args.plot else None
+    if result.caveat and not args.json:
+        import sys
+
+        print(f"warning: {result.caveat}", file=sys.stderr)
     if args.json:
         print_json({**result.to_dict(), "tdb": args.tdb, "figure": figure})
         return 0

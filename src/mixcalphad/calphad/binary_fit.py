@@ -1,0 +1,411 @@
+"""Fits of whole binary liquids: observations and predictions combined by σ, admissible by construction.
+
+Combining sources
+-----------------
+:func:`fit_binary` fits one binary from observed points (a store's ``observations`` table:
+assessed, AIMD, user, MD/MLIP) and a predictor's curve, each point weighted by ``1/σ²``:
+
+* an observation's own ``sigma_J`` when known, else :data:`DEFAULT_SIGMA_J` for its kind —
+  assessed 2000 J/mol (assessments of one binary disagree by 2–4 kJ/mol, the floor of what
+  "assessed" means), AIMD 3600 J/mol (the AIMD-vs-experiment MAE over five systems in Bizot et al.
+  2026), user 2000 J/mol, MD/MLIP 5000 J/mol;
+* predictions on :data:`PREDICTION_GRID` with the model's σ, inflated by
+  ``sqrt(n_grid / PREDICTION_EFFECTIVE_POINTS)``: a model's errors at neighbouring compositions
+  are strongly correlated (mostly one error of level), so the whole predicted curve gets the
+  weight of :data:`PREDICTION_EFFECTIVE_POINTS` (1) measurement of σ_model, not of 19 independent
+  ones; its points keep their relative weights, so the curve's shape still comes through.
+  Observations therefore take precedence where they exist (a single AIMD point at 3600 J/mol
+  outweighs a 5000 J/mol prediction about 2 to 1), and the prediction still supplies the shape
+  where they are few (one equimolar AIMD point).
+
+Observations that by themselves support the full order (at least ``max_order + 3`` points at
+``max_order + 1`` compositions, e.g. the nine points harvested from an assessment) are fitted
+alone (``combine="auto"``, the default): mixing a prediction into them would only blur their
+shape — the prediction's misfit would dominate the residuals and the order selection.
+``combine="always"`` combines by weight whatever the number of observations.
+
+Rows of kind ``prediction`` in a store are not used (the predictor supplies fresh ones). A
+*predictor* is any object with ``predict(a, b, x_B, return_std=True) -> (mean_J, std_J)``
+(numpy arrays, J/mol of atoms, ``x_B`` the mole fraction of ``b``) and optionally ``version_``
+and ``describe()`` for provenance, and ``predict_pairs(a, b, x_B, return_std=True)`` over arrays
+of pairs, which :func:`fit_binaries` then calls once for all binaries (25 s instead of 77 s for the
+2415 binaries of 70 elements with mixcalphad's model); :func:`load_default_predictor` gives
+mixcalphad's own model.
+
+Admissible fits
+---------------
+Every fit :func:`fit_binary` returns has a convex liquid G_mix (no spinodal, so no spurious liquid
+miscibility gap in pycalphad) at every temperature from ``T_low`` to :data:`T_HIGH_K` = 6000 K,
+where ``T_low`` = :data:`LOWER_T_FRACTION` × the lower melting point of the two elements (half
+the lower T_m: below the deepest eutectics of metallic binaries, e.g. Au–Si at 0.48 T_m(Au)).
+A fit that would have a spinodal there is replaced by the convexity-constrained least-squares fit
+of :func:`~mixcalphad.calphad.convexity.fit_convex`, and :attr:`BinaryFit.convexity` records that
+and the RMS change (J/mol). Only when the data show a gap is the spinodal kept: a store flag
+``immiscible`` for the binary (``gaps`` argument), or a positive excess so large that the regular
+solution fitted to the same points has a gap (:func:`regular_solution_gap`); a fit whose ΔH_mix
+is ≤ 0 everywhere is always made convex.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from mixcalphad.calphad.convexity import T_HIGH_K, ConvexityCheck, fit_convex, min_curvature_ratio
+from mixcalphad.calphad.redlich_kister import (ENTHALPY_ONLY, RKFit, TemperatureModel, fit_redlich_kister,
+                                               from_json_float, json_float, supported_order)
+from mixcalphad.chem.binaries import all_pairs, sorted_pair, system_name
+from mixcalphad.data.schema import DEFAULT_SIGMA_J, OBSERVED_KINDS, PREDICTED
+from mixcalphad.errors import DatasetError, MixcalphadError, TDBError
+from mixcalphad.model.predictor import BatchPredictions, load_default_predictor, predictor_label
+
+logger = logging.getLogger(__name__)
+
+#: ``T_low`` of the convexity rule as a fraction of the lower melting point of the pair.
+LOWER_T_FRACTION = 0.5
+#: Mole fractions of B at which a predictor is sampled: 0.05, 0.10, …, 0.95.
+PREDICTION_GRID = tuple(round(0.05 * i, 2) for i in range(1, 20))
+#: Number of independent points a predicted curve counts as (see the module docstring).
+PREDICTION_EFFECTIVE_POINTS = 1.0
+
+
+# ---------------------------------------------------------------------------------- binaries
+@dataclass(frozen=True)
+class BinaryFit:
+    """The Redlich–Kister description of one binary liquid and where it came from.
+
+    Attributes
+    ----------
+    system : str
+        ``"AL-CU"`` (sorted pair).
+    fit : RKFit
+        Coefficients for the sorted pair, J/mol.
+    origin : str
+        Kinds of data behind the fit, ``+``-joined in the order assessed, aimd, user, md, mlip,
+        predicted: ``"predicted"``, ``"assessed"``, ``"aimd+predicted"``…
+    sigma_J : float
+        Representative 1σ of the data (J/mol): the median σ of the observed points when there
+        are any, else the model's σ at the grid point nearest x_B = 0.5.
+    stderr_J : float
+        Standard error of the fitted ΔH_mix at x_B = 0.5 from the fit covariance, J/mol.
+    sources : tuple of str
+        Distinct sources (store ``source`` values, ``"model:<class> <version>"``).
+    model : str
+        ``"<class> <version>"`` of the predictor used, or ``""``.
+    n_observed, n_predicted : int
+        Numbers of observed and predicted points fitted.
+    points : pandas.DataFrame or None
+        The points fitted: ``x_B``, ``T_K``, ``HM_MIX_J``, ``sigma_J`` (σ as given or defaulted),
+        ``fit_sigma_J`` (σ used as weight), ``kind``, ``source``. Not compared, not in
+        :meth:`to_dict`.
+    convexity : ConvexityCheck or None
+        The convexity check of the fit (see the module docstring); None for fits made elsewhere.
+    """
+
+    system: str
+    fit: RKFit
+    origin: str
+    sigma_J: float
+    stderr_J: float = float("nan")
+    sources: tuple[str, ...] = ()
+    model: str = ""
+    n_observed: int = 0
+    n_predicted: int = 0
+    points: Any = field(default=None, compare=False, repr=False)
+    convexity: ConvexityCheck | None = None
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        return tuple(self.system.split("-"))  # type: ignore[return-value]
+
+    def evaluate(self, x_B) -> np.ndarray:
+        """ΔH_mix (J/mol) at ``x_B`` (mole fraction of the second element of :attr:`pair`)."""
+        return self.fit.evaluate(x_B)
+
+    def to_dict(self) -> dict:
+        return {"system": self.system, "origin": self.origin, "sigma_J": json_float(self.sigma_J),
+                "stderr_J": json_float(self.stderr_J), "sources": list(self.sources), "model": self.model,
+                "n_observed": self.n_observed, "n_predicted": self.n_predicted, "fit": self.fit.to_dict(),
+                "convexity": None if self.convexity is None else vars(self.convexity).copy()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "BinaryFit":
+        return cls(system=system_name(*data["system"].split("-")), fit=RKFit.from_dict(data["fit"]),
+                   origin=data["origin"], sigma_J=from_json_float(data["sigma_J"]),
+                   stderr_J=from_json_float(data.get("stderr_J")), sources=tuple(data.get("sources", ())),
+                   model=data.get("model", ""), n_observed=int(data.get("n_observed", 0)),
+                   n_predicted=int(data.get("n_predicted", 0)),
+                   convexity=ConvexityCheck(**data["convexity"]) if data.get("convexity") else None)
+
+
+_POINT_COLUMNS = ("x_B", "T_K", "HM_MIX_J", "sigma_J", "fit_sigma_J", "kind", "source")
+
+
+def binary_points(a: str, b: str, *, predictor=None, observations=None,
+                  x_grid: Sequence[float] = PREDICTION_GRID, sigma_defaults: Mapping[str, float] | None = None,
+                  prediction_effective_points: float = PREDICTION_EFFECTIVE_POINTS,
+                  prediction_T_K: float = float("nan")):
+    """The weighted points a binary is fitted to (observations and/or predictions).
+
+    Parameters
+    ----------
+    a, b : str
+        The two elements, any order and case.
+    predictor : object, optional
+        A predictor (see the module docstring); None for observations only.
+    observations : pandas.DataFrame, optional
+        Rows with the store's columns (``system``, ``x_B``, ``T_K``, ``HM_MIX_J``, ``sigma_J``,
+        ``kind``, ``source``); rows of other systems and of kinds outside
+        :data:`OBSERVED_KINDS` are ignored.
+    x_grid : sequence of float
+        Mole fractions of the second element of the sorted pair at which the predictor is
+        sampled.
+    sigma_defaults : mapping, optional
+        σ (J/mol) by kind for observations without one; default :data:`DEFAULT_SIGMA_J`.
+    prediction_effective_points : float
+        Independent points a predicted curve counts as (σ inflated by
+        ``sqrt(len(x_grid)/prediction_effective_points)``).
+    prediction_T_K : float
+        Temperature recorded for predicted points (the model has none), K; NaN by default.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``x_B``, ``T_K``, ``HM_MIX_J``, ``sigma_J``, ``fit_sigma_J``, ``kind``,
+        ``source`` (J/mol, K), observed rows first.
+
+    Raises
+    ------
+    DatasetError
+        The predictor returns non-finite values or σ ≤ 0, or an observation has σ ≤ 0.
+    """
+    import pandas as pd
+
+    pair = sorted_pair(a, b)
+    name = system_name(*pair)
+    defaults = {**DEFAULT_SIGMA_J, **(sigma_defaults or {})}
+    frames = []
+    if observations is not None and len(observations):
+        obs = observations[(observations["system"] == name) & observations["kind"].isin(OBSERVED_KINDS)]
+        if len(obs):
+            given = obs["sigma_J"].astype(float).to_numpy()
+            default = obs["kind"].map(defaults).astype(float).to_numpy()
+            sigma = np.where(np.isnan(given), default, given)
+            if np.any(~(sigma > 0)):
+                raise DatasetError(f"{name}: observation(s) with sigma_J <= 0 from "
+                                   f"{sorted(set(obs['source'][~(sigma > 0)]))}")
+            frames.append(pd.DataFrame({
+                "x_B": obs["x_B"].astype(float).to_numpy(), "T_K": obs["T_K"].astype(float).to_numpy(),
+                "HM_MIX_J": obs["HM_MIX_J"].astype(float).to_numpy(), "sigma_J": sigma,
+                "fit_sigma_J": sigma, "kind": obs["kind"].to_numpy(), "source": obs["source"].astype(str).to_numpy(),
+            }))
+    if predictor is not None:
+        x = np.asarray(x_grid, dtype=float)
+        mean, std = predictor.predict(pair[0], pair[1], x, return_std=True)
+        mean = np.asarray(mean, dtype=float).reshape(-1)
+        std = np.broadcast_to(np.asarray(std, dtype=float), mean.shape).astype(float)
+        if mean.shape != x.shape or not np.all(np.isfinite(mean)):
+            raise DatasetError(f"{name}: the predictor returned {mean.shape} values with non-finite entries "
+                               f"or a wrong shape for {x.size} compositions")
+        if not np.all(np.isfinite(std) & (std > 0)):
+            raise DatasetError(f"{name}: the predictor returned σ that is not finite and > 0")
+        inflate = math.sqrt(max(x.size / float(prediction_effective_points), 1.0))
+        frames.append(pd.DataFrame({
+            "x_B": x, "T_K": float(prediction_T_K), "HM_MIX_J": mean, "sigma_J": std,
+            "fit_sigma_J": std * inflate, "kind": PREDICTED, "source": f"model:{predictor_label(predictor)}",
+        }))
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object if c in ("kind", "source") else float)
+                             for c in _POINT_COLUMNS})
+    return pd.concat(frames, ignore_index=True).loc[:, list(_POINT_COLUMNS)]
+
+
+def fit_binary(a: str, b: str, *, predictor=None, observations=None, max_order: int = 3,
+               criterion: str = "aicc", x_grid: Sequence[float] = PREDICTION_GRID,
+               sigma_defaults: Mapping[str, float] | None = None,
+               prediction_effective_points: float = PREDICTION_EFFECTIVE_POINTS,
+               combine: str = "auto", temperature_model: TemperatureModel = ENTHALPY_ONLY,
+               T_low_K: float | None = None, gap: str = "") -> BinaryFit:
+    """Fit one binary liquid from observations and/or a predictor (sources combined by weight).
+
+    Parameters
+    ----------
+    a, b : str
+        The two elements, any order and case.
+    predictor, observations, x_grid, sigma_defaults, prediction_effective_points
+        As in :func:`binary_points`.
+    max_order, criterion
+        As in :func:`~mixcalphad.calphad.redlich_kister.fit_redlich_kister`.
+    combine : {"auto", "always"}
+        ``"auto"``: observations that alone support ``max_order`` are fitted without the
+        prediction; ``"always"``: combine by weight in every case (see the module docstring).
+    temperature_model : TemperatureModel
+        How the coefficients will depend on T (the convexity rule is checked with it).
+    T_low_K : float, optional
+        Lower end of the convexity interval, K (default :func:`lower_temperature`).
+    gap : str
+        Non-empty (the reason) when the data show a liquid miscibility gap (an ``immiscible``
+        flag): the fit may keep a spinodal. Without it :func:`regular_solution_gap` decides.
+
+    Returns
+    -------
+    BinaryFit
+
+    Raises
+    ------
+    DatasetError
+        No observation of this binary and no predictor, or bad values.
+
+    Examples
+    --------
+    >>> fit_binary("CU", "AL", predictor=my_model).fit.coefficients   # doctest: +SKIP
+    """
+    if combine not in ("auto", "always"):
+        raise MixcalphadError(f"combine must be 'auto' or 'always', got {combine!r}")
+    name = system_name(a, b)
+    points = binary_points(a, b, predictor=predictor, observations=observations, x_grid=x_grid,
+                           sigma_defaults=sigma_defaults, prediction_effective_points=prediction_effective_points)
+    if combine == "auto" and predictor is not None:
+        observed = points[points["kind"] != PREDICTED]
+        inner = observed["x_B"][(observed["x_B"] > 0) & (observed["x_B"] < 1)]
+        if supported_order(len(observed), int(np.unique(np.round(inner, 9)).size), max_order) == max_order \
+                and len(inner):
+            points, predictor = observed.reset_index(drop=True), None
+    if not len(points):
+        raise DatasetError(f"{name}: no observations of this binary and no predictor to fill it")
+    observed = points[points["kind"] != PREDICTED]
+    T_low = lower_temperature(a, b) if T_low_K is None else float(T_low_K)
+    x, h, s = (points[c].to_numpy(dtype=float) for c in ("x_B", "HM_MIX_J", "fit_sigma_J"))
+    if not gap:
+        gap = regular_solution_gap(x, h, s, T_low, temperature_model)
+    fit, convexity = fit_convex(x, h, s, max_order=max_order, criterion=criterion, T_low_K=T_low,
+                                temperature_model=temperature_model, allow_gap=gap)
+    if convexity.constrained:
+        logger.info("%s: convexity constraint changed the fit by %.0f J/mol RMS", name, convexity.rms_change_J)
+    predicted = points[points["kind"] == PREDICTED]
+    kinds = [k for k in (*OBSERVED_KINDS, PREDICTED) if k in set(points["kind"])]
+    if len(observed):
+        sigma = float(np.median(observed["sigma_J"]))
+    else:
+        nearest = int(np.argmin(np.abs(predicted["x_B"].to_numpy() - 0.5)))
+        sigma = float(predicted["sigma_J"].iloc[nearest])
+    return BinaryFit(system=name, fit=fit, origin="+".join(kinds), sigma_J=sigma,
+                     stderr_J=float(fit.std([0.5])[0]),
+                     sources=tuple(dict.fromkeys(points["source"])),
+                     model=predictor_label(predictor) if predictor is not None else "",
+                     n_observed=len(observed), n_predicted=len(predicted), points=points, convexity=convexity)
+
+
+def regular_solution_gap(x_B, H, sigma, T_low_K: float, temperature_model: TemperatureModel = ENTHALPY_ONLY) -> str:
+    """The reason the data show a liquid miscibility gap, or ``""``.
+
+    The data show a gap when the regular solution fitted to them (order 0, ``L0`` in J/mol) has
+    one somewhere in ``[T_low_K, 6000 K]``, i.e. ``L0 φ(T) > 2 R T`` (the critical temperature of
+    a regular solution is ``L0/2R``): the excess is positive and large enough that demixing is
+    what the data say, not a wiggle of a higher-order fit.
+    """
+    L0 = fit_redlich_kister(x_B, H, sigma, max_order=0).coefficients[0]
+    if min_curvature_ratio([L0], T_low_K, T_HIGH_K, temperature_model) >= 0.0:
+        return ""
+    return f"positive excess: regular solution L0 = {L0 / 1000:.1f} kJ/mol > 2RT at T_low = {T_low_K:.0f} K"
+
+
+def lower_temperature(a: str, b: str) -> float:
+    """``T_low`` of the convexity rule: :data:`LOWER_T_FRACTION` × the lower melting point, K."""
+    from mixcalphad.chem.elements import element_property
+
+    return LOWER_T_FRACTION * float(np.min(element_property([a, b], "T_melt_K", needed_by="the convexity rule")))
+
+
+def fit_binaries(pairs_or_elements: Iterable, *, predictor=None, observations=None, progress=None,
+                 gaps: Mapping[str, str] | Iterable[str] = (), **options) -> dict[str, BinaryFit]:
+    """Fit many binaries; returns ``{"AL-CU": BinaryFit, …}`` in sorted order.
+
+    Parameters
+    ----------
+    pairs_or_elements : iterable
+        Element symbols (every pair among them is fitted) or ``(a, b)`` pairs / ``"A-B"`` names.
+    predictor : object or ``"default"``, optional
+        A predictor, ``"default"`` for :func:`load_default_predictor`, or None (observations only).
+    observations : pandas.DataFrame, optional
+        The store's observations (see :func:`binary_points`).
+    progress : bool or None
+        tqdm bar over binaries; ``None`` (default): only on a terminal.
+    gaps : mapping or iterable of str
+        Binaries whose data show a liquid miscibility gap (``{"CU-PB": "immiscible flag"}`` or
+        names; see :func:`gap_reasons`): their fits may keep a spinodal.
+    **options
+        Passed to :func:`fit_binary` (``max_order``, ``criterion``, ``x_grid``…).
+
+    Raises
+    ------
+    DatasetError
+        A binary has neither observations nor a predictor.
+    """
+    from tqdm.auto import tqdm
+
+    if not isinstance(gaps, Mapping):
+        gaps = {system_name(*re.split(r"[-_]", str(g))): "immiscible flag" for g in gaps}
+    items = list(pairs_or_elements)
+    if items and all(isinstance(i, str) and "-" not in i for i in items):
+        pairs = all_pairs(items)
+    else:
+        from mixcalphad.chem.binaries import parse_system
+
+        pairs = sorted({parse_system(i) if isinstance(i, str) else sorted_pair(*i) for i in items})
+    if isinstance(predictor, str):
+        if predictor != "default":
+            raise MixcalphadError(f"predictor must be an object, 'default' or None, got {predictor!r}")
+        predictor = load_default_predictor()
+    if predictor is not None and callable(getattr(predictor, "predict_pairs", None)) and len(pairs) > 1:
+        # one vectorised call instead of one per binary (mixcalphad's model has predict_pairs)
+        predictor = BatchPredictions(predictor, pairs, options.get("x_grid", PREDICTION_GRID))
+    groups = {}
+    if observations is not None and len(observations):
+        observations = observations[observations["kind"].isin(OBSERVED_KINDS)]
+        groups = {name: rows for name, rows in observations.groupby("system")}
+    fits = {}
+    for a, b in tqdm(pairs, desc="fit", unit="binary", disable=None if progress is None else not progress):
+        name = system_name(a, b)
+        fit = fit_binary(a, b, predictor=predictor, observations=groups.get(name), gap=gaps.get(name, ""), **options)
+        fits[fit.system] = fit
+    return fits
+
+
+
+def gap_reasons(flags) -> dict[str, str]:
+    """``{"CU-PB": "immiscible flag (source)"}`` from a store's flags table (column ``flag``)."""
+    if flags is None or not len(flags):
+        return {}
+    rows = flags[flags["flag"].astype(str).str.lower() == "immiscible"]
+    return {system: f"immiscible flag ({'; '.join(sorted(set(map(str, group['source']))))})"
+            for system, group in rows.groupby("system")}
+
+
+def as_fits(fits) -> dict[str, BinaryFit]:
+    """``{"AL-CU": BinaryFit}`` from a mapping (BinaryFit or RKFit values) or an iterable of BinaryFit."""
+    if fits is None:
+        return {}
+    items = fits.items() if isinstance(fits, Mapping) else ((getattr(f, "system", None), f) for f in fits)
+    out: dict[str, BinaryFit] = {}
+    for key, value in items:
+        if isinstance(value, RKFit):
+            if key is None:
+                raise TDBError("an RKFit needs its system: pass a mapping {'AL-CU': fit}")
+            name = system_name(*re.split(r"[-_]", str(key)))
+            value = BinaryFit(system=name, fit=value, origin="given", sigma_J=float("nan"))
+        elif isinstance(value, BinaryFit):
+            name = value.system
+            if key is not None and system_name(*re.split(r"[-_]", str(key))) != name:
+                raise TDBError(f"fit for {value.system} is stored under the key {key!r}")
+        else:
+            raise TDBError(f"expected BinaryFit or RKFit for {key!r}, got {type(value).__name__}")
+        if name in out:
+            raise TDBError(f"two fits for {name}")
+        out[name] = value
+    return dict(sorted(out.items()))
+

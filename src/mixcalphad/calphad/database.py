@@ -1,0 +1,196 @@
+"""The one builder of pycalphad Databases from Redlich–Kister fits (used by write and by merge).
+
+:func:`to_database` builds, for any element set: ``ELEMENT`` lines (SER phase, mass, H298−H0,
+S298), the SGTE unary data of :mod:`mixcalphad.calphad.unary` (``GHSERxx`` FUNCTIONs, valid to
+6000 K), the LIQUID whose binary interactions ``L(LIQUID,A,B;n)`` are FUNCTIONs ``VV0000``,
+``VV0001``… (the names ESPEI's MCMC refines), and the solids. :func:`~mixcalphad.calphad.tdb_write.write_tdb`
+writes it whole; :func:`~mixcalphad.calphad.tdb_merge.merge_into_tdb` builds the statements it adds to a
+user's file with the same function (``unary_elements``/``defined_symbols`` restrict it to what the
+user's file lacks).
+
+Modelling choices (documented, not hidden)
+------------------------------------------
+* Solids (``solids="sgte"``, the default) carry their SGTE names (``FCC_A1``, ``BCC_A2``…), one
+  sublattice, no vacancy sublattice; every element gets its SER (reference) phase and the solid
+  stable just below its melting point (element table ``solid_phase``), not other allotropes.
+  Elements sharing a structure form an **ideal** solid solution (no excess), elements of
+  different structures do not dissolve in each other's solid, and there are no compounds. A
+  liquidus computed from such a file is a liquid-model result against ideal solids, not a phase
+  diagram. ``solids="pure"`` gives each element its own phases (no solid solubility at all),
+  ``solids="none"`` only the LIQUID. The choice is written into the provenance notes.
+* Interaction parameters and the unaries are valid from 298.15 K to 6000 K (:data:`T_MIN`,
+  :data:`T_MAX`); pycalphad evaluates a parameter as 0 outside its range.
+* An RK coefficient that is exactly zero is not written (ESPEI's MCMC cannot start a chain from 0).
+* No ``ELEMENT /-`` line (ESPEI's ``generate_parameters`` crashes on it).
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterable, Mapping
+
+from mixcalphad.calphad.binary_fit import BinaryFit, as_fits
+from mixcalphad.calphad.redlich_kister import ENTHALPY_ONLY, TemperatureModel
+from mixcalphad.calphad.unary import T_MAX_K, T_MIN_K, _ghser_elements, ghser_name, unary
+from mixcalphad.chem.binaries import normalize_symbol
+from mixcalphad.errors import TDBError
+
+#: Lower and upper temperature limits written for interaction parameters, K.
+T_MIN, T_MAX = T_MIN_K, T_MAX_K
+#: Phase every fit goes into.
+LIQUID = "LIQUID"
+#: Largest number of ``VV####`` symbols a file can hold (four digits).
+MAX_SYMBOLS = 10000
+
+
+def _parameter_expr(symbol: str, temperature_model: TemperatureModel):
+    import symengine as se
+    from pycalphad import variables as v
+
+    value = se.Symbol(symbol)
+    if temperature_model.kind == "kaptay":
+        value = value * (1 - v.T / se.RealDouble(temperature_model.tau_K))
+    return se.Piecewise((value, se.And(v.T >= T_MIN, v.T < T_MAX)), (se.Integer(0), se.true))
+
+
+def _interaction_terms(fits: Mapping[str, BinaryFit], first: int, taken: set[str] = frozenset()):
+    """``[(system, n, symbol, value)]`` for every non-zero coefficient, symbols numbered from ``first``."""
+    terms, k = [], first
+    for name, fit in fits.items():
+        for n, value in enumerate(fit.fit.coefficients):
+            if value == 0.0 or not math.isfinite(value):
+                if not math.isfinite(value):
+                    raise TDBError(f"{name}: L{n} is not finite ({value})")
+                continue
+            while f"VV{k:04d}" in taken:
+                k += 1
+            if k >= MAX_SYMBOLS:
+                raise TDBError(f"more than {MAX_SYMBOLS} VV#### symbols needed (at {name}); "
+                               "split the element set into several files")
+            terms.append((name, n, f"VV{k:04d}", float(value)))
+            k += 1
+    return terms
+
+
+def interaction_symbols(fits, *, first_symbol: int = 0) -> dict[str, tuple[str, ...]]:
+    """``{"AL-CU": ("VV0000", "VV0001", …)}``: the FUNCTIONs :func:`to_database` gives each binary."""
+    out: dict[str, tuple[str, ...]] = {}
+    for name, _, symbol, _ in _interaction_terms(as_fits(fits), first_symbol):
+        out[name] = out.get(name, ()) + (symbol,)
+    return out
+
+
+#: How :func:`to_database` describes the solids (see :func:`solids_description`).
+SOLIDS = ("sgte", "pure", "none")
+
+
+def _solids(solids) -> str:
+    if solids is True:
+        return "sgte"
+    if solids is False or solids is None:
+        return "none"
+    if solids not in SOLIDS:
+        raise TDBError(f"solids must be one of {list(SOLIDS)}, got {solids!r}")
+    return solids
+
+
+def solids_description(solids) -> str:
+    """One ASCII line saying how the solids of a written TDB are modelled."""
+    return {"sgte": "solids: IDEAL. SGTE SER phase and solid stable below Tm of each "
+                    "element, phases shared by structure: ideal solid solutions within a structure, no "
+                    "solubility across structures, no compounds. A liquidus from this file is the liquid "
+                    "model against ideal solids, not an assessed phase diagram",
+            "pure": "solids: SGTE SER phase and solid stable below Tm of each element as one-element "
+                    "phases (no solid solubility, no compounds)",
+            "none": "solids: none (LIQUID only)"}[_solids(solids)]
+
+
+def to_database(fits, *, elements: Iterable[str] = (), temperature_model: TemperatureModel = ENTHALPY_ONLY,
+                solids="sgte", first_symbol: int = 0, unary_elements: Iterable[str] | None = None,
+                defined_symbols: Iterable[str] = ()):
+    """A pycalphad Database with the LIQUID described by ``fits`` (self-contained by default).
+
+    Parameters
+    ----------
+    fits : mapping or iterable
+        ``{"AL-CU": BinaryFit or RKFit}`` or an iterable of :class:`BinaryFit`; coefficients in
+        J/mol for the sorted pair.
+    elements : iterable of str, optional
+        Elements to include beyond those of the fits (their binaries without a fit are ideal).
+    temperature_model : TemperatureModel, optional
+        How coefficients depend on T (default enthalpy-only, ``L_n = a_n``).
+    solids : {"sgte", "pure", "none"} or bool, optional
+        ``"sgte"`` (default, True): each element's SER phase and the solid stable just below its
+        melting point, phases named by structure (``FCC_A1``…) and shared by the elements of that
+        structure, which then form an *ideal* solid solution; ``"pure"``: the same phases per
+        element, named ``<structure>_<element>`` (``FCC_A1_CU``), no solid solubility;
+        ``"none"`` (False): LIQUID only.
+    first_symbol : int, optional
+        Number of the first ``VV####`` symbol (default 0).
+    unary_elements : iterable of str, optional
+        Elements that get ELEMENT lines, unary data and solids (default: all). The others are
+        LIQUID constituents only (their data are elsewhere: a user's file being filled).
+    defined_symbols : iterable of str
+        FUNCTION names defined elsewhere: not defined here, and skipped when numbering ``VV####``.
+
+    Returns
+    -------
+    pycalphad.Database
+
+    Raises
+    ------
+    UnknownElementError
+        An element without SGTE unary data.
+    TDBError
+        Inconsistent fits, or more than 10000 coefficients.
+    """
+    import symengine as se
+    from pycalphad import Database
+    from pycalphad.variables import Species
+
+    fits = as_fits(fits)
+    solids = _solids(solids)
+    els = sorted({normalize_symbol(e) for e in elements} | {e for name in fits for e in name.split("-")})
+    if not els:
+        raise TDBError("no elements: give fits or elements")
+    with_unary = els if unary_elements is None else sorted({normalize_symbol(e) for e in unary_elements})
+    defined = {str(n).upper() for n in defined_symbols}
+    unaries = [unary(el) for el in with_unary]
+    db = Database()
+    db.elements = set(els)
+    db.species = {Species(el) for el in els}
+    phases: dict[str, list[tuple[str, object]]] = {}
+    for u in unaries:
+        db.refstates[u.element] = dict(u.ser)
+        if ghser_name(u.element) not in defined:
+            db.symbols[ghser_name(u.element)] = u.ghser
+        if solids != "none":
+            for phase, expr in u.solids().items():
+                phases.setdefault(phase if solids == "sgte" else f"{phase}_{u.element}", []).append((u.element, expr))
+    _add_missing_ghser(db, [u.liquid for u in unaries] + [e for m in phases.values() for _, e in m], defined)
+    db.add_phase(LIQUID, {}, [1.0])
+    db.add_phase_constituents(LIQUID, [els])
+    for u in unaries:
+        db.add_parameter("G", LIQUID, [[u.element]], 0, u.liquid, force_insert=False)
+    for phase, members in sorted(phases.items()):
+        db.add_phase(phase, {}, [1.0])
+        db.add_phase_constituents(phase, [[el for el, _ in members]])
+        for el, expr in members:
+            db.add_parameter("G", phase, [[el]], 0, expr, force_insert=False)
+    for name, n, symbol, value in _interaction_terms(fits, first_symbol, taken=defined):
+        db.symbols[symbol] = se.RealDouble(value)
+        db.add_parameter("L", LIQUID, [name.split("-")], n, _parameter_expr(symbol, temperature_model),
+                         force_insert=False)
+    db.process_parameter_queue()
+    return db
+
+
+def _add_missing_ghser(db, exprs, defined=frozenset()) -> None:
+    """Define every ``GHSERxx`` an expression refers to (SGTE data of other phases may)."""
+    known = _ghser_elements()
+    for expr in exprs:
+        for sym in expr.free_symbols:
+            name = str(sym)
+            if name.startswith("GHSER") and name not in db.symbols and name not in defined:
+                if name not in known:
+                    raise TDBError(f"SGTE data refer to {name}, which espei.refdata does not define")
+                db.symbols[name] = unary(known[name]).ghser

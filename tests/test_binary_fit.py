@@ -1,0 +1,146 @@
+"""Fits of whole binaries: observations and predictions combined by σ, convexity, the fit CLI."""
+import argparse
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mixcalphad.calphad import binary_fit as bf
+from mixcalphad.calphad.binary_fit import BinaryFit, fit_binaries, fit_binary
+from mixcalphad.calphad.redlich_kister import rk_excess
+from mixcalphad.chem.miedema import miedema_hmix
+from mixcalphad.errors import DatasetError, MixcalphadError
+
+from conftest import MiedemaDouble
+
+
+def observations(system, xs, values, kind="assessed", sigma=float("nan"), source="test.tdb", T=1873.0):
+    return pd.DataFrame({"system": system, "x_B": list(xs), "T_K": T, "HM_MIX_J": list(values),
+                         "sigma_J": sigma, "kind": kind, "source": source, "reference": "unit test",
+                         "collection": "test"})
+
+
+# ------------------------------------------------------------------ combining sources
+def test_observations_only_use_the_documented_default_sigma():
+    x = [0.25, 0.5, 0.75]
+    obs = observations("AL-CU", x, rk_excess(x, [-40000.0]))
+    fit = fit_binary("cu", "Al", observations=obs)
+    assert fit.system == "AL-CU" and fit.origin == "assessed"
+    assert fit.sigma_J == bf.DEFAULT_SIGMA_J["assessed"] == 2000.0
+    assert fit.fit.coefficients == pytest.approx((-40000.0,))
+    assert fit.sources == ("test.tdb",) and fit.model == "" and fit.n_predicted == 0
+
+
+def test_predictions_only():
+    fit = fit_binary("NI", "AL", predictor=MiedemaDouble(sigma=5000.0))
+    assert fit.origin == "predicted" and fit.sigma_J == 5000.0
+    assert fit.model == "MiedemaDouble miedema-double-1"
+    assert fit.sources == ("model:MiedemaDouble miedema-double-1",)
+    x = np.asarray(bf.PREDICTION_GRID)
+    assert fit.fit.rms_J < 50.0
+    assert np.abs(fit.evaluate(x) - miedema_hmix("AL", "NI", x)).max() < 100.0
+    # the whole curve weighs as one measurement of the model's σ: its standard error at x = 0.5
+    # is of the order of σ (more than σ: four coefficients share that one measurement)
+    assert 5000.0 < fit.stderr_J < 3 * 5000.0
+
+
+def test_observations_take_precedence_over_predictions():
+    predictor = MiedemaDouble(sigma=4000.0)
+    pred_half = float(miedema_hmix("CU", "ZR", [0.5])[0])
+    aimd = observations("CU-ZR", [0.5], [pred_half - 15000.0], kind="aimd", sigma=1000.0, source="run-1", T=2500)
+    fit = fit_binary("CU", "ZR", predictor=predictor, observations=aimd)
+    assert fit.origin == "aimd+predicted" and fit.n_observed == 1 and fit.n_predicted == 19
+    assert fit.sigma_J == 1000.0
+    at_half = fit.evaluate([0.5])[0]
+    # weight 1/1000² against the whole curve's 1/4000²: the fit sits close to the AIMD value
+    assert abs(at_half - (pred_half - 15000.0)) < 15000.0 / 17
+    assert fit.stderr_J < 1000.0
+    # nine assessed points support L0…L3 by themselves: fitted alone, the prediction is not used
+    x = np.round(np.arange(0.1, 0.91, 0.1), 2)
+    assessed = observations("CU-ZR", x, rk_excess(x, [-20000.0, 3000.0]))
+    fit = fit_binary("CU", "ZR", predictor=predictor, observations=assessed)
+    assert fit.origin == "assessed" and fit.model == "" and fit.n_predicted == 0
+    assert fit.fit.coefficients == pytest.approx([-20000.0, 3000.0], abs=1e-6)
+    # combined by weight on request: 9/2000² against 1/4000², the curve moves little
+    fit = fit_binary("CU", "ZR", predictor=predictor, observations=assessed, combine="always")
+    assert fit.origin == "assessed+predicted"
+    assert np.abs(fit.evaluate(x) - rk_excess(x, [-20000.0, 3000.0])).max() < 1000.0
+
+
+def test_prediction_rows_of_a_store_and_other_systems_are_ignored():
+    obs = pd.concat([observations("AL-CU", [0.5], [-5000.0]),
+                     observations("AL-CU", [0.5], [-99999.0], kind="prediction", source="old model"),
+                     observations("AL-NI", [0.5], [-99999.0])])
+    fit = fit_binary("AL", "CU", observations=obs)
+    assert fit.fit.coefficients == (-20000.0,) and fit.sources == ("test.tdb",)
+
+
+def test_no_data_at_all_is_a_clear_error():
+    with pytest.raises(DatasetError, match="AL-CU: no observations"):
+        fit_binary("AL", "CU")
+
+
+class BadPredictor:
+    def predict(self, a, b, x_b, return_std=True):
+        return np.full(len(x_b), np.nan), np.ones(len(x_b))
+
+
+def test_a_broken_predictor_is_named():
+    with pytest.raises(DatasetError, match="AL-CU: the predictor"):
+        fit_binary("AL", "CU", predictor=BadPredictor())
+
+
+def test_fit_binaries_and_the_default_predictor(monkeypatch):
+    monkeypatch.setattr(bf, "load_default_predictor", lambda: MiedemaDouble())
+    fits = fit_binaries(["NI", "al", "Cu"], predictor="default", progress=False)
+    assert list(fits) == ["AL-CU", "AL-NI", "CU-NI"]
+    assert all(isinstance(f, BinaryFit) and f.origin == "predicted" for f in fits.values())
+    pairs = fit_binaries(["ZR-CU", ("ni", "al")], predictor=MiedemaDouble(), progress=False)
+    assert list(pairs) == ["AL-NI", "CU-ZR"]
+    back = BinaryFit.from_dict(json.loads(json.dumps(fits["AL-CU"].to_dict())))
+    assert back == fits["AL-CU"]
+
+
+def test_default_predictor_absence_is_a_mixcalphad_error(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "mixcalphad.model.regressor", None)  # import fails
+    with pytest.raises(MixcalphadError, match="default"):
+        bf.load_default_predictor()
+
+
+# ------------------------------------------------------------------ command line
+def run_cli(argv):
+    from mixcalphad.cli import calphad
+
+    parser = argparse.ArgumentParser(prog="mixcalphad")
+    calphad.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except MixcalphadError as exc:
+        print(f"error: {exc}")
+        return 2
+
+
+def test_cli_fit(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(bf, "load_default_predictor", lambda: MiedemaDouble())
+    assert run_cli(["fit", "ni", "AL", "--no-store", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["system"] == "AL-NI" and out["origin"] == "predicted"
+    assert out["fit"]["coefficients_J"][0] < -50000
+    assert run_cli(["fit", "AL", "NI", "--no-store", "--max-order", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "AL-NI" in text and "L1" in text and "L2" not in text
+
+
+def test_cli_fit_with_a_store_and_errors(capsys, tmp_path, store):
+    x = [0.25, 0.5, 0.75]
+    store.add_observations(observations("AL-CU", x, rk_excess(x, [-40000.0])))
+    assert run_cli(["fit", "AL", "CU", "--store", str(store.path), "--no-model", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["origin"] == "assessed" and out["fit"]["coefficients_J"] == pytest.approx([-40000.0])
+    assert run_cli(["fit", "AL", "QQ", "--no-model", "--no-store"]) == 2
+    assert "unknown element 'QQ'" in capsys.readouterr().out
