@@ -61,6 +61,6 @@ class MiedemaDouble:
     def __init__(self, sigma=4000.0, slope=0.0):
         self.sigma, self.slope = sigma, slope
 
-    def predict(self, a, b, x_b, return_std=True):
-        x_b = np.asarray(x_b, dtype=float)
-        return miedema_hmix(a, b, x_b), self.sigma * (1.0 + self.slope * x_b)
+    def predict(self, a, b, x_B, return_std=True):
+        x_B = np.asarray(x_B, dtype=float)
+        return miedema_hmix(a, b, x_B), self.sigma * (1.0 + self.slope * x_B)

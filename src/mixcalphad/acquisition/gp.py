@@ -197,10 +197,10 @@ class VarianceGP(BaseEstimator):
                 "settings": {k: v for k, v in self.get_params().items() if k != "features"}}
 
     # ------------------------------------------------------------------ prediction
-    def _design(self, a, b, x_b) -> np.ndarray:
+    def _design(self, a, b, x_B) -> np.ndarray:
         from mixcalphad.model.features import BinaryFeaturizer
 
-        X = BinaryFeaturizer(self.features_).transform_pairs(a, b, x_b)
+        X = BinaryFeaturizer(self.features_).transform_pairs(a, b, x_B)
         return (X - self.x_mean_) / self.x_scale_
 
     def _v(self, Z: np.ndarray) -> np.ndarray:
@@ -211,13 +211,13 @@ class VarianceGP(BaseEstimator):
     def _prior_cov(self, Z1: np.ndarray, Z2: np.ndarray | None = None) -> np.ndarray:
         return self.gp_.prior.get_cov(Z1, Z2)
 
-    def predict_pairs(self, a, b, x_b, return_std: bool = False):
-        """Posterior mean of the target (J/mol) for pairs (row i: a[i]–b[i] at x_b[i]), σ if asked.
+    def predict_pairs(self, a, b, x_B, return_std: bool = False):
+        """Posterior mean of the target (J/mol) for pairs (row i: a[i]–b[i] at x_B[i]), σ if asked.
 
         σ is the standard deviation of the latent function (no observation noise), J/mol.
         """
         self._check_fitted()
-        Z = self._design(a, b, x_b)
+        Z = self._design(a, b, x_B)
         mean = np.empty(len(Z))
         var = np.empty(len(Z))
         with one_blas_thread():

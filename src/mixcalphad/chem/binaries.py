@@ -59,14 +59,14 @@ def parse_system(name: str) -> tuple[str, str]:
     return sorted_pair(*split_system(name))
 
 
-def x_sorted(a: str, b: str, x_b) -> np.ndarray:
+def x_sorted(a: str, b: str, x_B) -> np.ndarray:
     """Mole fraction of the second element of the *sorted* pair, given x of ``b`` in (a, b).
 
     >>> float(x_sorted("CU", "AL", 0.2))   # 20 % Al in Cu-Al is x_CU = 0.8 in AL-CU
     0.8
     """
-    x_b = np.asarray(x_b, dtype=float)
-    return x_b if normalize_symbol(a) < normalize_symbol(b) else 1.0 - x_b
+    x_B = np.asarray(x_B, dtype=float)
+    return x_B if normalize_symbol(a) < normalize_symbol(b) else 1.0 - x_B
 
 
 def orient(system: str, x_B) -> tuple[str, np.ndarray]:

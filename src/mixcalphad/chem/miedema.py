@@ -88,16 +88,16 @@ def miedema_class(a: str, b: str, *, alkaline_earth_transition: bool = False) ->
     return CLASSES[2 - int(transition.sum())]
 
 
-def miedema_pairs(a, b, x_b, *, volume_correction: bool = False, alkaline_earth_transition: bool = False,
+def miedema_pairs(a, b, x_B, *, volume_correction: bool = False, alkaline_earth_transition: bool = False,
                   transformation: Iterable[str] = ()) -> np.ndarray:
-    """Miedema's liquid ΔH_mix (J/mol of atoms) for arrays of pairs: row i is ``a[i]``–``b[i]`` at ``x_b[i]``.
+    """Miedema's liquid ΔH_mix (J/mol of atoms) for arrays of pairs: row i is ``a[i]``–``b[i]`` at ``x_B[i]``.
 
     The vectorized form of :func:`miedema_hmix` (same options), for many binaries at once.
     """
     a, b = np.atleast_1d(np.asarray(a, dtype=object)), np.atleast_1d(np.asarray(b, dtype=object))
-    x_b = np.broadcast_to(np.asarray(x_b, dtype=float), a.shape).astype(float)
-    if np.any(~np.isfinite(x_b)) or np.any((x_b < 0.0) | (x_b > 1.0)):
-        raise CompositionError(f"mole fractions must lie in [0, 1], got {x_b[(x_b < 0) | (x_b > 1) | ~np.isfinite(x_b)][:5]}")
+    x_B = np.broadcast_to(np.asarray(x_B, dtype=float), a.shape).astype(float)
+    if np.any(~np.isfinite(x_B)) or np.any((x_B < 0.0) | (x_B > 1.0)):
+        raise CompositionError(f"mole fractions must lie in [0, 1], got {x_B[(x_B < 0) | (x_B > 1) | ~np.isfinite(x_B)][:5]}")
     symbols = np.array([normalize_symbol(s) for s in np.concatenate([a, b])])
     unique, inverse = np.unique(symbols, return_inverse=True)
     ia, ib = inverse[: a.size], inverse[a.size:]
@@ -111,33 +111,33 @@ def miedema_pairs(a, b, x_b, *, volume_correction: bool = False, alkaline_earth_
     rp = np.where(n_transition == 1, pa["rp"] * pb["rp"], 0.0)
     d_phi, d_n = pa["phi"] - pb["phi"], pa["nws13"] - pb["nws13"]
     interface = 2.0 * p * (-d_phi**2 + Q_OVER_P * d_n**2 - A_LIQUID * rp) / (1.0 / pa["nws13"] + 1.0 / pb["nws13"])
-    x_a = 1.0 - x_b
+    x_a = 1.0 - x_B
     v_a, v_b = pa["v23"].copy(), pb["v23"].copy()
     if volume_correction:
         for _ in range(50):
-            cs_a = x_a * v_a / (x_a * v_a + x_b * v_b)
+            cs_a = x_a * v_a / (x_a * v_a + x_B * v_b)
             new_a = pa["v23"] * (1.0 + pa["a"] * (1.0 - cs_a) * d_phi)
             new_b = pb["v23"] * (1.0 - pb["a"] * cs_a * d_phi)
             converged = np.allclose(new_a, v_a, atol=1e-12) and np.allclose(new_b, v_b, atol=1e-12)
             v_a, v_b = new_a, new_b
             if converged:
                 break
-    h = x_a * x_b * v_a * v_b / (x_a * v_a + x_b * v_b) * interface
+    h = x_a * x_B * v_a * v_b / (x_a * v_a + x_B * v_b) * interface
     trans = np.array(transformation_elements(transformation), dtype=object)
     h = h - x_a * np.where(np.isin(pa["symbol"], trans), pa["h_trans"] / 1000.0, 0.0) \
-          - x_b * np.where(np.isin(pb["symbol"], trans), pb["h_trans"] / 1000.0, 0.0)
+          - x_B * np.where(np.isin(pb["symbol"], trans), pb["h_trans"] / 1000.0, 0.0)
     return 1000.0 * h
 
 
-def miedema_hmix(a: str, b: str, x_b, *, volume_correction: bool = False,
+def miedema_hmix(a: str, b: str, x_B, *, volume_correction: bool = False,
                  alkaline_earth_transition: bool = False, transformation: Iterable[str] = ()) -> np.ndarray:
     """Miedema's ΔH_mix of the liquid A–B in J/mol of atoms.
 
     Parameters
     ----------
     a, b : str
-        Element symbols in any case and order; ``x_b`` is the mole fraction of ``b``.
-    x_b : float or array_like
+        Element symbols in any case and order; ``x_B`` is the mole fraction of ``b``.
+    x_B : float or array_like
         Mole fraction(s) of ``b``, each in [0, 1].
     volume_correction, alkaline_earth_transition, transformation
         The documented model options (module docstring); defaults give the textbook liquid model.
@@ -145,14 +145,14 @@ def miedema_hmix(a: str, b: str, x_b, *, volume_correction: bool = False,
     Returns
     -------
     numpy.ndarray
-        ΔH_mix in J/mol of atoms, same shape as ``x_b``.
+        ΔH_mix in J/mol of atoms, same shape as ``x_B``.
 
     Examples
     --------
     >>> round(float(miedema_hmix("AL", "NI", 0.5)) / 1000, 1)
     -22.7
     """
-    x = np.asarray(x_b, dtype=float)
+    x = np.asarray(x_B, dtype=float)
     flat = x.reshape(-1)
     h = miedema_pairs(np.full(flat.shape, a, dtype=object), np.full(flat.shape, b, dtype=object), flat,
                       volume_correction=volume_correction, alkaline_earth_transition=alkaline_earth_transition,

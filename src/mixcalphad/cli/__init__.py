@@ -12,6 +12,7 @@ import sys
 
 from mixcalphad.cli import aimd as aimd_commands
 from mixcalphad.cli import acquire, calphad, campaign, data, liquidus, model
+from mixcalphad.cli import espei as espei_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,14 +33,19 @@ def build_parser() -> argparse.ArgumentParser:
     liquidus.register(sub)
     calphad.register(sub)
     aimd_commands.register(sub)
+    espei_commands.register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit status."""
+    """Entry point of the console script; returns the exit status (2 for bad input, with a one-line
+    message on stderr — argparse's usage errors included)."""
     from mixcalphad.errors import MixcalphadError
 
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # usage errors, --help, --version
+        return exc.code if isinstance(exc.code, int) else 2
     logging.basicConfig(level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
                         format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -87,7 +87,7 @@ class BinaryFeaturizer(TransformerMixin, BaseEstimator):
         """Feature matrix (n_rows, n_features) for a frame with ``system`` and ``x_B``."""
         return self.transform_pairs(*pairs_of(X))
 
-    def transform_pairs(self, a: Iterable[str], b: Iterable[str], x_b) -> np.ndarray:
+    def transform_pairs(self, a: Iterable[str], b: Iterable[str], x_B) -> np.ndarray:
         """Feature matrix for arrays of element symbols and mole fractions of ``b``.
 
         Raises
@@ -100,14 +100,14 @@ class BinaryFeaturizer(TransformerMixin, BaseEstimator):
         labels = self.feature_labels()
         a = np.array([normalize_symbol(s) for s in np.atleast_1d(np.asarray(a, dtype=object))])
         b = np.array([normalize_symbol(s) for s in np.atleast_1d(np.asarray(b, dtype=object))])
-        x_b = np.broadcast_to(np.asarray(x_b, dtype=float), a.shape)
-        if np.any(~np.isfinite(x_b)) or np.any((x_b < 0) | (x_b > 1)):
+        x_B = np.broadcast_to(np.asarray(x_B, dtype=float), a.shape)
+        if np.any(~np.isfinite(x_B)) or np.any((x_B < 0) | (x_B > 1)):
             raise CompositionError("mole fractions must lie in [0, 1]")
         props = sorted({label.split("_", 1)[1] for label in labels}, key=PROPERTY_COLUMNS.index)
         unique, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
         values = property_matrix(unique, props, needed_by="composition features")
         pa, pb = values[inverse[: a.size]], values[inverse[a.size:]]
-        xb = x_b[:, None]
+        xb = x_B[:, None]
         xa = 1.0 - xb
         computed = {"mean": xa * pa + xb * pb, "dev": 2.0 * xa * xb * np.abs(pa - pb)}
         column = {p: i for i, p in enumerate(props)}

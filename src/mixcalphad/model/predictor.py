@@ -76,11 +76,11 @@ class BatchPredictions:
         self._x = x
         self._rows = {tuple(p): (mean[i], std[i]) for i, p in enumerate(pairs)}
 
-    def predict(self, a, b, x_b, return_std=True):
-        x_b = np.asarray(x_b, dtype=float)
+    def predict(self, a, b, x_B, return_std=True):
+        x_B = np.asarray(x_B, dtype=float)
         row = self._rows.get((a, b))
-        if row is None or x_b.shape != self._x.shape or not np.array_equal(x_b, self._x):
-            return self.wrapped.predict(a, b, x_b, return_std=True)
+        if row is None or x_B.shape != self._x.shape or not np.array_equal(x_B, self._x):
+            return self.wrapped.predict(a, b, x_B, return_std=True)
         return row
 
 
