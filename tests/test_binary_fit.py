@@ -103,11 +103,12 @@ def test_fit_binaries_and_the_default_predictor(monkeypatch):
     assert back == fits["AL-CU"]
 
 
-def test_default_predictor_absence_is_a_mixcalphad_error(monkeypatch):
-    import sys
+def test_default_predictor_absence_is_a_mixcalphad_error(monkeypatch, tmp_path):
+    from mixcalphad.model import predictor
 
-    monkeypatch.setitem(sys.modules, "mixcalphad.model.regressor", None)  # import fails
-    with pytest.raises(MixcalphadError, match="default"):
+    monkeypatch.setattr(predictor, "_DEFAULT", {})
+    monkeypatch.setattr(predictor, "default_model_path", lambda: tmp_path / "missing.json.gz")
+    with pytest.raises(MixcalphadError, match="default model .* is missing"):
         bf.load_default_predictor()
 
 

@@ -17,7 +17,6 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from mixcalphad.errors import MixcalphadError
 from mixcalphad.model.regressor import DEFAULT_MODEL_FILE, HMixRegressor, ModelError
 
 logger = logging.getLogger(__name__)
@@ -48,18 +47,9 @@ def load_default_model() -> HMixRegressor:
     return copy.deepcopy(_DEFAULT["model"])
 
 
-def load_default_predictor():
-    """mixcalphad's default ΔH_mix model (``mixcalphad.model.load_default_model()``), loaded lazily.
-
-    Raises
-    ------
-    MixcalphadError
-        The model module or its saved model is not available.
-    """
-    try:
-        return load_default_model()
-    except ImportError as exc:
-        raise MixcalphadError(f"the default ΔH_mix model is not available ({exc})") from None
+#: The predictor the Calphad layer uses by default: the shipped model (a fresh copy per call).
+#: Raises :class:`~mixcalphad.model.regressor.ModelError` when the file is missing or corrupted.
+load_default_predictor = load_default_model
 
 
 class BatchPredictions:
