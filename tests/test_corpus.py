@@ -11,7 +11,7 @@ from mixcalphad.data.schema import OBSERVATION_COLUMNS
 from mixcalphad.data.store import Store
 from mixcalphad.errors import DatasetError, TDBError
 
-SHARED = Path("/work/shared/data")
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"  # shared/ lies beside the checkout
 USER_TDB = """
 ELEMENT /-   ELECTRON_GAS 0 0 0 !
 ELEMENT VA VACUUM 0 0 0 !
