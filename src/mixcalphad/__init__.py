@@ -37,6 +37,8 @@ _PUBLIC = {
     "liquidus": "calphad.liquidus",
     "rank_binaries": "acquisition.plan",
     "Campaign": "workflow.campaign",
+    "run_main_job": "workflow.main_job",
+    "seed_espei": "workflow.espei_seed",
 }
 
 __all__ = ["__version__", *_PUBLIC]
