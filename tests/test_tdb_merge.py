@@ -51,10 +51,14 @@ def test_fill_cumg_with_ag(filled_cumg):
     assert plan.existing == ("CU-MG",) and plan.to_add == ("AG-CU", "AG-MG")
     assert [b.system for b in report.added] == ["AG-CU", "AG-MG"]
     assert {b.origin for b in report.added} == {"predicted"}
-    # AG gets no solid phase of the user's file: said, not silent
-    assert len(report.warnings) == 1 and "AG enter the LIQUID only" in report.warnings[0]
-    assert any("AG enter the LIQUID only" in n for n in read_provenance_blocks(out)[0].notes)
+    # AG joins the file's FCC_A1 (CU,MG : VA) with its SGTE end-member: never a liquid-only element
+    assert report.solids == ("AG added to FCC_A1 (ideal, no interaction with the file's elements)",)
+    assert any("AG added to FCC_A1" in n for n in read_provenance_blocks(out)[0].notes)
     old, new = Database(str(CUMG)), Database(str(out))
+    assert {s.name for s in new.phases["FCC_A1"].constituents[0]} == {"AG", "CU", "MG"}
+    for T, phase in ((1200.0, "FCC_A1"), (1250.0, "LIQUID")):  # SGTE: Ag melts at 1234.93 K
+        eq = equilibrium(new, ["AG", "VA"], ["LIQUID", "FCC_A1"], {v.T: T, v.P: 101325, v.N: 1})
+        assert [p for p in np.asarray(eq.Phase).ravel() if p] == [phase]
     # every pre-existing binary, every phase: energies unchanged to 1e-9 J/mol
     for phase in sorted(old.phases):
         assert np.abs(_gm(new, ["CU", "MG", "VA"], phase) - _gm(old, ["CU", "MG", "VA"], phase)).max() <= 1e-9, phase
@@ -74,10 +78,10 @@ def test_fill_keeps_the_users_text(filled_cumg):
     matcher = difflib.SequenceMatcher(None, old.splitlines(), new.splitlines(), autojunk=False)
     changes = [op for op in matcher.get_opcodes() if op[0] != "equal"]
     kinds = [op[0] for op in changes]
-    assert set(kinds) <= {"insert", "replace"} and kinds.count("replace") == 1
-    (_, i1, i2, j1, j2), = [op for op in changes if op[0] == "replace"]
-    assert old.splitlines()[i1:i2] == ["  CONSTITUENT LIQUID:L :CU,MG :  !"]
-    assert new.splitlines()[j1:j2] == ["  CONSTITUENT LIQUID:L :CU,MG,AG :  !"]
+    assert set(kinds) <= {"insert", "replace"} and kinds.count("replace") == 2
+    replaced = [(old.splitlines()[i1:i2], new.splitlines()[j1:j2]) for op, i1, i2, j1, j2 in changes if op == "replace"]
+    assert replaced == [(["  CONSTITUENT LIQUID:L :CU,MG :  !"], ["  CONSTITUENT LIQUID:L :CU,MG,AG :  !"]),
+                        (["  CONSTITUENT FCC_A1  :CU,MG : VA :  !"], ["  CONSTITUENT FCC_A1  :CU,MG,AG : VA :  !"])]
     assert new.index(" ELEMENT AG") < new.index("CONSTITUENT LIQUID")
     blocks = read_provenance_blocks(out)
     assert len(blocks) == 1 and [b.system for b in blocks[0].binaries] == ["AG-CU", "AG-MG"]

@@ -44,6 +44,21 @@ and the RMS change (J/mol). Only when the data show a gap is the spinodal kept: 
 ``immiscible`` for the binary (``gaps`` argument), or a positive excess so large that the regular
 solution fitted to the same points has a gap (:func:`regular_solution_gap`); a fit whose ΔH_mix
 is ≤ 0 everywhere is always made convex.
+
+Assessments carried whole
+-------------------------
+ΔH_mix fixes only the enthalpy of an interaction; an assessment's ``L_n(T)`` also hold its excess
+entropy (CR–FE at 1873 K: G_mix −11.5 kJ/mol assessed, −15.2 kJ/mol from an enthalpy-only refit of
+the same ΔH_mix). When the store keeps the parameters of an assessed binary
+(:class:`~mixcalphad.data.assessed_liquid.AssessedLiquid`) and its rows are among the observations,
+:func:`fit_binary` (``assessed=``) carries that assessment whole: origin ``assessed-whole``, the
+TDB gets its own ``L_n(T)`` with the file as reference, and other observations and the prediction
+of that binary are not used (an assessment is fitted to phase equilibria as well as to
+enthalpies). With several assessments of one binary the first by file name is carried and the
+others are named in :attr:`BinaryFit.sources`. The RK coefficients of such a fit are the
+enthalpy-only refit of the carried assessment's points, used only for :meth:`BinaryFit.evaluate`;
+its convexity is checked on the assessment's own ``L_n(T)`` and never changed (a spinodal is
+reported as the assessment's).
 """
 from __future__ import annotations
 
@@ -59,6 +74,7 @@ from mixcalphad.calphad.convexity import T_HIGH_K, ConvexityCheck, fit_convex, m
 from mixcalphad.calphad.redlich_kister import (ENTHALPY_ONLY, RKFit, TemperatureModel, fit_redlich_kister,
                                                from_json_float, json_float, supported_order)
 from mixcalphad.chem.binaries import all_pairs, sorted_pair, system_name
+from mixcalphad.data.assessed_liquid import AssessedLiquid
 from mixcalphad.data.schema import DEFAULT_SIGMA_J, OBSERVED_KINDS, PREDICTED
 from mixcalphad.errors import DatasetError, MixcalphadError, TDBError
 from mixcalphad.model.predictor import BatchPredictions, load_default_predictor, predictor_label
@@ -104,6 +120,9 @@ class BinaryFit:
         :meth:`to_dict`.
     convexity : ConvexityCheck or None
         The convexity check of the fit (see the module docstring); None for fits made elsewhere.
+    assessed : AssessedLiquid or None
+        The assessment carried whole (origin ``assessed-whole``): its ``L_n(T)`` go into TDBs
+        instead of :attr:`fit`'s coefficients.
     """
 
     system: str
@@ -117,6 +136,7 @@ class BinaryFit:
     n_predicted: int = 0
     points: Any = field(default=None, compare=False, repr=False)
     convexity: ConvexityCheck | None = None
+    assessed: AssessedLiquid | None = None
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -130,7 +150,8 @@ class BinaryFit:
         return {"system": self.system, "origin": self.origin, "sigma_J": json_float(self.sigma_J),
                 "stderr_J": json_float(self.stderr_J), "sources": list(self.sources), "model": self.model,
                 "n_observed": self.n_observed, "n_predicted": self.n_predicted, "fit": self.fit.to_dict(),
-                "convexity": None if self.convexity is None else vars(self.convexity).copy()}
+                "convexity": None if self.convexity is None else vars(self.convexity).copy(),
+                "assessed": None if self.assessed is None else self.assessed.to_record()}
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "BinaryFit":
@@ -139,7 +160,8 @@ class BinaryFit:
                    stderr_J=from_json_float(data.get("stderr_J")), sources=tuple(data.get("sources", ())),
                    model=data.get("model", ""), n_observed=int(data.get("n_observed", 0)),
                    n_predicted=int(data.get("n_predicted", 0)),
-                   convexity=ConvexityCheck(**data["convexity"]) if data.get("convexity") else None)
+                   convexity=ConvexityCheck(**data["convexity"]) if data.get("convexity") else None,
+                   assessed=AssessedLiquid.from_record(data["assessed"]) if data.get("assessed") else None)
 
 
 _POINT_COLUMNS = ("x_B", "T_K", "HM_MIX_J", "sigma_J", "fit_sigma_J", "kind", "source")
@@ -229,7 +251,7 @@ def fit_binary(a: str, b: str, *, predictor=None, observations=None, max_order: 
                sigma_defaults: Mapping[str, float] | None = None,
                prediction_effective_points: float = PREDICTION_EFFECTIVE_POINTS,
                combine: str = "auto", temperature_model: TemperatureModel = ENTHALPY_ONLY,
-               T_low_K: float | None = None, gap: str = "") -> BinaryFit:
+               T_low_K: float | None = None, gap: str = "", assessed: Sequence[AssessedLiquid] = ()) -> BinaryFit:
     """Fit one binary liquid from observations and/or a predictor (sources combined by weight).
 
     Parameters
@@ -250,6 +272,9 @@ def fit_binary(a: str, b: str, *, predictor=None, observations=None, max_order: 
     gap : str
         Non-empty (the reason) when the data show a liquid miscibility gap (an ``immiscible``
         flag): the fit may keep a spinodal. Without it :func:`regular_solution_gap` decides.
+    assessed : sequence of AssessedLiquid
+        Stored assessments of this binary; the first whose rows (same ``checksum``) are among
+        ``observations`` is carried whole (see the module docstring). Empty: always refit.
 
     Returns
     -------
@@ -267,6 +292,12 @@ def fit_binary(a: str, b: str, *, predictor=None, observations=None, max_order: 
     if combine not in ("auto", "always"):
         raise MixcalphadError(f"combine must be 'auto' or 'always', got {combine!r}")
     name = system_name(a, b)
+    carried = _carried_assessment(name, assessed, observations)
+    if carried is not None:
+        return _whole_assessment(carried, [x.source for x in assessed if x is not carried],
+                                 observations[observations["checksum"] == carried.checksum],
+                                 max_order=max_order, criterion=criterion, sigma_defaults=sigma_defaults,
+                                 T_low_K=lower_temperature(a, b) if T_low_K is None else float(T_low_K))
     points = binary_points(a, b, predictor=predictor, observations=observations, x_grid=x_grid,
                            sigma_defaults=sigma_defaults, prediction_effective_points=prediction_effective_points)
     if combine == "auto" and predictor is not None:
@@ -300,6 +331,31 @@ def fit_binary(a: str, b: str, *, predictor=None, observations=None, max_order: 
                      n_observed=len(observed), n_predicted=len(predicted), points=points, convexity=convexity)
 
 
+def _carried_assessment(name: str, assessed: Sequence[AssessedLiquid], observations) -> AssessedLiquid | None:
+    """The first stored assessment of ``name`` whose rows are among ``observations`` (or None)."""
+    if not assessed or observations is None or not len(observations) or "checksum" not in observations:
+        return None
+    present = set(observations.loc[observations["system"] == name, "checksum"].dropna())
+    return next((x for x in assessed if x.system == name and x.checksum in present), None)
+
+
+def _whole_assessment(carried: AssessedLiquid, others: Sequence[str], rows, *, max_order: int, criterion: str,
+                      sigma_defaults, T_low_K: float) -> BinaryFit:
+    """A :class:`BinaryFit` that carries ``carried`` whole (its points refitted only for ``evaluate``)."""
+    a, b = carried.pair
+    points = binary_points(a, b, observations=rows, sigma_defaults=sigma_defaults)
+    x, h, s = (points[c].to_numpy(dtype=float) for c in ("x_B", "HM_MIX_J", "fit_sigma_J"))
+    fit = fit_redlich_kister(x, h, s, max_order=max_order, criterion=criterion)
+    temps = np.geomspace(T_low_K, T_HIGH_K, 24)
+    ratio = min(min_curvature_ratio(carried.coefficients(T), T, T) for T in temps)
+    convexity = ConvexityCheck(T_low_K=T_low_K, T_high_K=T_HIGH_K, min_ratio=ratio, min_ratio_unconstrained=ratio,
+                               gap_allowed="" if ratio >= 0.0 else f"assessed ({carried.source}) has a liquid spinodal")
+    also = [f"not carried: {s}" for s in dict.fromkeys(others) if s != carried.source]
+    return BinaryFit(system=carried.system, fit=fit, origin="assessed-whole", sigma_J=float(np.median(points["sigma_J"])),
+                     stderr_J=float(fit.std([0.5])[0]), sources=(carried.source, *also), n_observed=len(points),
+                     points=points, convexity=convexity, assessed=carried)
+
+
 def regular_solution_gap(x_B, H, sigma, T_low_K: float, temperature_model: TemperatureModel = ENTHALPY_ONLY) -> str:
     """The reason the data show a liquid miscibility gap, or ``""``.
 
@@ -322,7 +378,9 @@ def lower_temperature(a: str, b: str) -> float:
 
 
 def fit_binaries(pairs_or_elements: Iterable, *, predictor=None, observations=None, progress=None,
-                 gaps: Mapping[str, str] | Iterable[str] = (), **options) -> dict[str, BinaryFit]:
+                 gaps: Mapping[str, str] | Iterable[str] = (),
+                 assessed_liquids: Mapping[str, Sequence[AssessedLiquid]] | None = None,
+                 **options) -> dict[str, BinaryFit]:
     """Fit many binaries; returns ``{"AL-CU": BinaryFit, …}`` in sorted order.
 
     Parameters
@@ -338,6 +396,9 @@ def fit_binaries(pairs_or_elements: Iterable, *, predictor=None, observations=No
     gaps : mapping or iterable of str
         Binaries whose data show a liquid miscibility gap (``{"CU-PB": "immiscible flag"}`` or
         names; see :func:`gap_reasons`): their fits may keep a spinodal.
+    assessed_liquids : mapping, optional
+        ``{"AL-CU": [AssessedLiquid, …]}`` (:meth:`Store.assessed_liquids`): assessments to carry
+        whole (see the module docstring); None or empty refits every binary.
     **options
         Passed to :func:`fit_binary` (``max_order``, ``criterion``, ``x_grid``…).
 
@@ -371,7 +432,8 @@ def fit_binaries(pairs_or_elements: Iterable, *, predictor=None, observations=No
     fits = {}
     for a, b in tqdm(pairs, desc="fit", unit="binary", disable=None if progress is None else not progress):
         name = system_name(a, b)
-        fit = fit_binary(a, b, predictor=predictor, observations=groups.get(name), gap=gaps.get(name, ""), **options)
+        fit = fit_binary(a, b, predictor=predictor, observations=groups.get(name), gap=gaps.get(name, ""),
+                         assessed=(assessed_liquids or {}).get(name, ()), **options)
         fits[fit.system] = fit
     return fits
 

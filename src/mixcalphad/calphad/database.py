@@ -20,6 +20,9 @@ Modelling choices (documented, not hidden)
   ``solids="none"`` only the LIQUID. The choice is written into the provenance notes.
 * Interaction parameters and the unaries are valid from 298.15 K to 6000 K (:data:`T_MIN`,
   :data:`T_MAX`); pycalphad evaluates a parameter as 0 outside its range.
+* A binary carried whole from an assessment (:attr:`BinaryFit.assessed`) gets that assessment's own
+  ``L(LIQUID,A,B;n)`` expressions (FUNCTIONs inlined, range carried to 298.15–6000 K), not ``VV####``
+  symbols: ESPEI does not refine it.
 * An RK coefficient that is exactly zero is not written (ESPEI's MCMC cannot start a chain from 0).
 * No ``ELEMENT /-`` line (ESPEI's ``generate_parameters`` crashes on it).
 """
@@ -56,6 +59,8 @@ def _interaction_terms(fits: Mapping[str, BinaryFit], first: int, taken: set[str
     """``[(system, n, symbol, value)]`` for every non-zero coefficient, symbols numbered from ``first``."""
     terms, k = [], first
     for name, fit in fits.items():
+        if fit.assessed is not None:  # carried whole: its own L_n(T), no VV#### symbols
+            continue
         for n, value in enumerate(fit.fit.coefficients):
             if value == 0.0 or not math.isfinite(value):
                 if not math.isfinite(value):
@@ -180,6 +185,11 @@ def to_database(fits, *, elements: Iterable[str] = (), temperature_model: Temper
         db.symbols[symbol] = se.RealDouble(value)
         db.add_parameter("L", LIQUID, [name.split("-")], n, _parameter_expr(symbol, temperature_model),
                          force_insert=False)
+    for fit in fits.values():
+        if fit.assessed is not None:
+            for n, _ in fit.assessed.terms:
+                db.add_parameter("L", LIQUID, [list(fit.pair)], n, fit.assessed.piecewise(n, (T_MIN, T_MAX)),
+                                 force_insert=False)
     db.process_parameter_queue()
     return db
 

@@ -152,8 +152,10 @@ class Provenance:
 
         fits = as_fits(fits)
         symbols = interaction_symbols(fits) if symbols is None else symbols
-        records = tuple(BinaryRecord(system=name, origin=f.origin, sigma_J=f.sigma_J, order=f.fit.order,
-                                     rms_J=f.fit.rms_J, n_points=f.fit.n_points, sources=f.sources,
+        records = tuple(BinaryRecord(system=name, origin=f.origin, sigma_J=f.sigma_J,
+                                     order=f.fit.order if f.assessed is None else f.assessed.order,
+                                     rms_J=f.fit.rms_J if f.assessed is None else 0.0, n_points=f.fit.n_points,
+                                     sources=f.sources if f.assessed is None else (f.assessed.reference, *f.sources[1:]),
                                      convexity=f.convexity.describe() if f.convexity is not None else "",
                                      constraint_rms_J=f.convexity.rms_change_J if f.convexity is not None else 0.0,
                                      symbols=tuple(symbols.get(name, ())))

@@ -1,5 +1,7 @@
 """Fill a user's TDB: add the LIQUID binaries it lacks, keeping the user's text byte for byte.
 
+New elements also get solid phases (:mod:`mixcalphad.calphad.fill_solids`), never the LIQUID alone.
+
 :func:`fill_plan` says which binaries a file lacks (and which it cannot get, with a reason);
 :func:`merge_into_tdb` adds them by inserting text — ELEMENT lines of new elements, the new
 elements in the LIQUID's CONSTITUENT statement, and one block at the end (provenance, FUNCTIONs,
@@ -18,7 +20,8 @@ from typing import Iterable, Mapping, Sequence
 
 from mixcalphad._io import atomic_path
 from mixcalphad.calphad.binary_fit import BinaryFit, as_fits
-from mixcalphad.calphad.database import LIQUID, to_database, _interaction_terms
+from mixcalphad.calphad.database import LIQUID, _add_missing_ghser, _interaction_terms, to_database
+from mixcalphad.calphad.fill_solids import SolidAddition, add_solids, extended_constituents, plan_solids
 from mixcalphad.calphad.provenance import BinaryRecord, Provenance, with_references
 from mixcalphad.calphad.redlich_kister import ENTHALPY_ONLY, TemperatureModel
 from mixcalphad.calphad.tdb_write import _db_text, _key_label, _param_key, all_parameters
@@ -202,8 +205,8 @@ class MergeReport:
         Elements brought into the LIQUID (with ELEMENT lines / GHSER functions where missing).
     first_symbol : str
         First ``VV####`` name used (after the user's own).
-    warnings : tuple of str
-        What the user must know about the result (new elements get no solid phase).
+    solids : tuple of str
+        The solid phase each new element was given (see :mod:`mixcalphad.calphad.fill_solids`).
     """
 
     user_path: Path
@@ -213,14 +216,14 @@ class MergeReport:
     skipped: tuple[tuple[str, str], ...] = ()
     new_elements: tuple[str, ...] = ()
     first_symbol: str = ""
-    warnings: tuple[str, ...] = ()
+    solids: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return {"user_tdb": str(self.user_path), "out": str(self.out_path),
                 "added": [{**b.to_dict(), "symbols": list(self.symbols.get(b.system, ()))} for b in self.added],
                 "skipped": [{"system": s, "reason": r} for s, r in self.skipped],
                 "new_elements": list(self.new_elements), "first_symbol": self.first_symbol,
-                "warnings": list(self.warnings)}
+                "solids": list(self.solids)}
 
     def to_dataframe(self):
         """One row per binary: ``system``, ``status`` (added/skipped), ``origin``, ``sigma_J``,
@@ -320,17 +323,11 @@ def merge_into_tdb(fits, user_path, out_path, *, elements: Iterable[str] = (), f
     symbols: dict[str, tuple[str, ...]] = {}
     for name, _, symbol, _ in terms:
         symbols[name] = symbols.get(name, ()) + (symbol,)
-    warnings_ = []
-    if plan.new_elements:
-        # the user's solid phases have their own sublattice models: mixcalphad cannot extend them
-        warnings_.append(f"new element(s) {' '.join(plan.new_elements)} enter the LIQUID only: no solid phase of "
-                         f"{user_path.name} holds them, so below their melting points pycalphad has no stable "
-                         "phase for them and liquidus temperatures near them are not meaningful")
-        for w in warnings_:
-            logger.warning(w)
+    solids = plan_solids(user_db, plan.new_elements)
+    _add_missing_ghser(mini, add_solids(mini, user_db, solids), defined=user_symbols)
     notes = list(notes) + [f"added to {user_path.name}: {len(chosen)} LIQUID binaries"
                            + (f", new elements {' '.join(plan.new_elements)}" if plan.new_elements else "")]
-    notes += [f"warning: {w}" for w in warnings_]
+    notes += [f"solid: {s.describe()}" for s in solids]
     provenance = Provenance.from_fits(chosen, temperature_model=temperature_model, notes=notes, symbols=symbols)
     mini_text = _db_text(mini)
     references = "LIST_OF_REFERENCES" not in text.upper()  # never a second list in the user's file
@@ -340,50 +337,44 @@ def merge_into_tdb(fits, user_path, out_path, *, elements: Iterable[str] = (), f
     pick = lambda kw, minimum: [mini_text[s.start:s.end] for s in mini_statements if _is(s.keyword, kw, minimum)]
     element_lines = [line for line in pick("ELEMENT", 4)
                      if line.split()[1] in plan.new_elements and line.split()[1] not in user_db.elements]
-    block = [""] + provenance.lines() + [""] + pick("FUNCTION", 4) + [""] + pick("PARAMETER", 4) + [""]
+    new_phases = {s.phase for s in solids if s.action == "new"}
+    phase_lines = [line for kw, minimum in (("PHASE", 5), ("CONSTITUENT", 5)) for line in pick(kw, minimum)
+                   if line.split()[1].split(":")[0].upper() in new_phases]
+    block = ([""] + provenance.lines() + [""] + pick("FUNCTION", 4) + [""] + phase_lines + [""]
+             + pick("PARAMETER", 4) + [""])
     if references:
         block += [mini_text[mini_text.index(" LIST_OF_REFERENCES"):].rstrip("\n")]
 
-    merged = _insert(text, nl, user_path, element_lines, plan.new_elements, block)
+    grow = {LIQUID: list(plan.new_elements), **extended_constituents(solids)}
+    merged = _insert(text, nl, user_path, element_lines, {k: v for k, v in grow.items() if v}, block)
     with atomic_path(out_path, overwrite=force) as tmp:
         tmp.write_bytes(merged.encode(encoding))
-        _verify_merge(user_db, read_database(merged, label=str(out_path)), chosen, plan, str(out_path))
+        _verify_merge(user_db, read_database(merged, label=str(out_path)), chosen, plan, solids, str(out_path))
     logger.info("%s: added %d binaries, %d skipped", out_path, len(chosen), len(skipped))
     return MergeReport(user_path=user_path, out_path=out_path, added=provenance.binaries, symbols=symbols,
                        skipped=tuple(sorted(set(skipped))), new_elements=plan.new_elements,
-                       warnings=tuple(warnings_),
-                       first_symbol=f"VV{first:04d}")
+                       solids=tuple(s.describe() for s in solids), first_symbol=f"VV{first:04d}")
 
 
-def _insert(text: str, nl: str, path: Path, element_lines: list[str], new_elements: Sequence[str],
+def _insert(text: str, nl: str, path: Path, element_lines: list[str], grow: Mapping[str, Sequence[str]],
             block: list[str]) -> str:
-    """The user's text with the new ELEMENT lines, constituents and end block inserted."""
+    """The user's text with the new ELEMENT lines, the first-sublattice constituents ``grow``
+    (``{phase: [elements]}``, LIQUID included) and the end block inserted."""
     statements = _statements(text)
-    constituent = [s for s in statements if _is(s.keyword, "CONSTITUENT", 5)
-                   and len(s.text.split()) > 1 and s.text.split()[1].split(":")[0].upper() == LIQUID]
-    if not constituent:
-        raise TDBError(f"{path}: cannot find the CONSTITUENT statement of LIQUID in the text")
     edits: list[tuple[int, str]] = []
-    if new_elements:
-        stmt = constituent[-1]
-        body = stmt.text
-        name = re.match(r"\S+\s+LIQUID(:[A-Za-z]+(?=\s))?", body, re.IGNORECASE)
-        if name is None:
-            raise TDBError(f"{path}: cannot read the LIQUID constituent list in {body!r}")
-        after_name = name.end()
-        open_colon = body.find(":", after_name)
-        close_colon = body.find(":", open_colon + 1) if open_colon >= 0 else -1
-        if open_colon < 0 or close_colon < 0:
-            raise TDBError(f"{path}: cannot read the LIQUID constituent list in {body!r}")
-        listed = body[open_colon + 1:close_colon]
-        last = len(listed.rstrip())
-        sep = "," if "," in listed or not listed.strip() else " "
-        addition = (sep if listed.strip() else "") + sep.join(new_elements)
-        position = stmt.offsets[open_colon + last] + 1 if last else stmt.offsets[open_colon] + 1
-        edits.append((position, addition))
+    liquid_constituent = None
+    for phase in sorted(set(grow) | {LIQUID}):
+        found = [s for s in statements if _is(s.keyword, "CONSTITUENT", 5)
+                 and len(s.text.split()) > 1 and s.text.split()[1].split(":")[0].upper() == phase]
+        if not found:
+            raise TDBError(f"{path}: cannot find the CONSTITUENT statement of {phase} in the text")
+        if phase == LIQUID:
+            liquid_constituent = found[-1]
+        if grow.get(phase):
+            edits.append(_constituent_edit(found[-1], phase, grow[phase], path))
     if element_lines:
         elems = [s for s in statements if _is(s.keyword, "ELEMENT", 4)]
-        limit = _line_start(text, constituent[-1].start)
+        limit = _line_start(text, liquid_constituent.start)
         phase = [s for s in statements if _is(s.keyword, "PHASE", 5) and len(s.text.split()) > 1
                  and s.text.split()[1].split(":")[0].upper() == LIQUID]
         if phase:
@@ -401,6 +392,24 @@ def _insert(text: str, nl: str, path: Path, element_lines: list[str], new_elemen
     return text
 
 
+def _constituent_edit(stmt: _Statement, phase: str, elements: Sequence[str], path: Path) -> tuple[int, str]:
+    """``(offset, text)`` that appends ``elements`` to the first sublattice of a CONSTITUENT statement."""
+    body = stmt.text
+    name = re.match(r"\S+\s+" + re.escape(phase) + r"(:[A-Za-z]+(?=\s))?", body, re.IGNORECASE)
+    if name is None:
+        raise TDBError(f"{path}: cannot read the {phase} constituent list in {body!r}")
+    open_colon = body.find(":", name.end())
+    close_colon = body.find(":", open_colon + 1) if open_colon >= 0 else -1
+    if open_colon < 0 or close_colon < 0:
+        raise TDBError(f"{path}: cannot read the {phase} constituent list in {body!r}")
+    listed = body[open_colon + 1:close_colon]
+    last = len(listed.rstrip())
+    sep = "," if "," in listed or not listed.strip() else " "
+    addition = (sep if listed.strip() else "") + sep.join(elements)
+    position = stmt.offsets[open_colon + last] + 1 if last else stmt.offsets[open_colon] + 1
+    return position, addition
+
+
 def _line_start(text: str, offset: int) -> int:
     return text.rfind("\n", 0, offset) + 1
 
@@ -410,8 +419,10 @@ def _line_end(text: str, offset: int) -> int:
     return len(text) if newline < 0 else newline + 1
 
 
-def _verify_merge(user_db, merged_db, chosen: Mapping[str, BinaryFit], plan: FillPlan, label: str) -> None:
-    """Raise TDBError unless the merge only added: every user parameter, function and phase intact."""
+def _verify_merge(user_db, merged_db, chosen: Mapping[str, BinaryFit], plan: FillPlan,
+                  solids: Sequence[SolidAddition], label: str) -> None:
+    """Raise TDBError unless the merge only added: every user parameter, function and phase intact;
+    constituents grown and parameters added only as planned (LIQUID binaries, new elements' solids)."""
     def grouped(db):
         out: dict[tuple, list] = {}
         for p in all_parameters(db):
@@ -425,27 +436,29 @@ def _verify_merge(user_db, merged_db, chosen: Mapping[str, BinaryFit], plan: Fil
     for name, expr in user_db.symbols.items():
         if name not in merged_db.symbols or str(merged_db.symbols[name]) != str(expr):
             raise TDBError(f"{label}: FUNCTION {name} of the user's file changed in the merge; nothing was written")
+    new_elements = set(plan.new_elements)
+    grow = {LIQUID: new_elements, **{k: set(v) for k, v in extended_constituents(solids).items()}}
     for name, phase in user_db.phases.items():
         new = merged_db.phases.get(name)
         if new is None or tuple(new.sublattices) != tuple(phase.sublattices):
             raise TDBError(f"{label}: phase {name} changed in the merge; nothing was written")
-        grew = [set(n) - set(o) for o, n in zip(phase.constituents, new.constituents)]
+        grew = [{s.name for s in n} - {s.name for s in o} for o, n in zip(phase.constituents, new.constituents)]
         if any(not set(o) <= set(n) for o, n in zip(phase.constituents, new.constituents)) or \
-                (name != LIQUID and any(grew)):
+                any(grew[1:]) or not grew[0] <= grow.get(name, set()):
             raise TDBError(f"{label}: constituents of {name} changed in the merge; nothing was written")
-    allowed_pairs = set(chosen)
-    new_elements = set(plan.new_elements)
+    solid_keys = {(s.phase, s.element) for s in solids}
     for key in set(after) - set(before):
         phase, ptype, array, order, _ = key
-        names = set(array[0]) if len(array) == 1 else set()
-        ok = phase == LIQUID and len(array) == 1 and (
+        names = set(array[0])
+        liquid_ok = phase == LIQUID and len(array) == 1 and (
             (len(names) == 1 and names <= new_elements)
-            or (len(names) == 2 and system_name(*names) in allowed_pairs))
-        if not ok:
+            or (len(names) == 2 and system_name(*names) in chosen))
+        solid_ok = (ptype == "G" and len(names) == 1 and (phase, next(iter(names))) in solid_keys
+                    and all(set(sub) == {"VA"} for sub in array[1:]))
+        if not (liquid_ok or solid_ok):
             raise TDBError(f"{label}: unexpected new parameter {_key_label(key)}; nothing was written")
-    for name in allowed_pairs:
+    for name in chosen:
         a, b = name.split("-")
         clash = [k for k in before if k[0] == LIQUID and len(k[2]) == 1 and set(k[2][0]) == {a, b}]
         if clash:
             raise TDBError(f"{label}: {name} already has {_key_label(clash[0])}; nothing was written")
-

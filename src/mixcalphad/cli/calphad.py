@@ -28,6 +28,8 @@ def _observations(args):
     store = open_store(args)
     observations = store.observations()
     observations.attrs["gaps"] = gap_reasons(store.flags())  # binaries flagged immiscible
+    if not getattr(args, "refit_assessed", False):
+        observations.attrs["assessed_liquids"] = store.assessed_liquids()  # carried whole
     return observations
 
 
@@ -69,9 +71,11 @@ def _elements(args) -> list[str]:
 
 def _fit_options(args, observations=None) -> dict:
     """Options of :func:`~mixcalphad.calphad.binary_fit.fit_binaries`: order rule, temperature model
-    (the convexity rule is checked with it) and the binaries the store flags immiscible."""
-    options = {"max_order": args.max_order, "criterion": args.criterion,
-               "gaps": {} if observations is None else observations.attrs.get("gaps", {})}
+    (the convexity rule is checked with it), the binaries the store flags immiscible and the
+    assessments it keeps whole."""
+    attrs = {} if observations is None else observations.attrs
+    options = {"max_order": args.max_order, "criterion": args.criterion, "gaps": attrs.get("gaps", {}),
+               "assessed_liquids": attrs.get("assessed_liquids", {})}
     if getattr(args, "temperature_model", None) is not None:
         options["temperature_model"] = _temperature_model(args)
     return options
@@ -101,7 +105,7 @@ def _command_line(args) -> str:
         parts.append("--all")
     if getattr(args, "elements", None):
         parts += ["--elements", *[e.upper() for e in args.elements]]
-    for flag in ("no_model", "no_store"):
+    for flag in ("no_model", "no_store", "refit_assessed"):
         if getattr(args, flag, False):
             parts.append("--" + flag.replace("_", "-"))
     if getattr(args, "temperature_model", "enthalpy") != "enthalpy":
@@ -123,9 +127,9 @@ def cmd_fit(args) -> int:
     a, b = get_element(args.a).name, get_element(args.b).name
     observations = _observations(args)
     options = _fit_options(args, observations)
-    gaps = options.pop("gaps")
+    gaps, assessed = options.pop("gaps"), options.pop("assessed_liquids")
     fit = fit_binary(a, b, predictor=_predictor(args), observations=observations,
-                     gap=gaps.get(system_name(a, b), ""), **options)
+                     gap=gaps.get(system_name(a, b), ""), assessed=assessed.get(system_name(a, b), ()), **options)
     if args.json:
         print_json(fit.to_dict())
         return 0
@@ -137,6 +141,11 @@ def cmd_fit(args) -> int:
     print(f"origin: {fit.origin}   sigma: {fit.sigma_J:.0f} J/mol   order: {fit.fit.order} "
           f"({fit.fit.criterion})   points: {fit.fit.n_points} ({fit.n_observed} observed, "
           f"{fit.n_predicted} predicted)   rms residual: {fit.fit.rms_J:.1f} J/mol")
+    if fit.assessed is not None:
+        print(f"assessment carried whole (TDBs get these L_n(T), J/mol): {fit.assessed.reference}")
+        for n, intervals in fit.assessed.terms:
+            print(f"  L{n}: " + "; ".join(f"{lo:g}-{hi:g} K: {text}" for lo, hi, text in intervals))
+        print("enthalpy-only refit of its points, used for DH_mix below:")
     c = fit.convexity
     print(f"liquid G_mix {c.T_low_K:.0f}-{c.T_high_K:.0f} K: " + {
         "convex": "convex as fitted",
@@ -213,8 +222,8 @@ def cmd_fill(args) -> int:
         print_table(table[["system", "status", "origin", "sigma_J", "order", "rms_J", "reason"]].fillna(""), "{:.1f}")
     if args.report:
         print(f"report: {args.report}")
-    for warning in report.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+    for line in report.solids:
+        print(f"solid: {line}")
     return 0
 
 
@@ -255,6 +264,9 @@ def _fit_arguments(parser, *, with_temperature: bool = True):
     parser.add_argument("--no-store", action="store_true", help="ignore the store: predictions only")
     parser.add_argument("--no-model", action="store_true",
                         help="observations only (no predictions): binaries without data fail")
+    parser.add_argument("--refit-assessed", action="store_true",
+                        help="refit assessed binaries from their enthalpies instead of carrying the assessment's "
+                             "L_n(T) whole (the default, which keeps its excess entropy)")
     parser.add_argument("--max-order", type=int, default=3, help="highest Redlich-Kister order (default 3)")
     parser.add_argument("--criterion", choices=("aicc", "bic", "fixed"), default="aicc",
                         help="how the order is chosen (default aicc)")

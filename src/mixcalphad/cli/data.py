@@ -46,6 +46,8 @@ def _print_build(result: dict) -> None:
     obs = result["inserted"]["observations"]
     print(f"inserted: {obs['added']} new observations, {obs['unchanged']} already stored, "
           f"{obs['replaced']} replaced; the store now holds {result['store_points']} observations")
+    kept = result["inserted"]["assessed_liquids"]
+    print(f"assessed liquids kept whole (their L_n(T)): {kept['added']} new, {kept['unchanged']} already stored")
 
 
 def cmd_data_build(args) -> int:

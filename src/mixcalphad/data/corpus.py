@@ -151,6 +151,8 @@ class DatasetBuild:
     extra_skipped : list of str
         Systems of the extra tables left out because a harvested TDB (or an earlier table) already
         describes them.
+    assessed_liquids : list of AssessedLiquid
+        The full interaction parameters of the harvested TDB binaries (for :meth:`Store.add_assessed_liquids`).
     """
 
     observations: pd.DataFrame
@@ -160,6 +162,7 @@ class DatasetBuild:
     skipped: list = field(default_factory=list)
     duplicates: list = field(default_factory=list)
     extra_skipped: list = field(default_factory=list)
+    assessed_liquids: list = field(default_factory=list)
 
     def counts(self) -> dict:
         """Systems and points per collection, immiscible flags and the total of distinct systems."""
@@ -207,7 +210,7 @@ def build_dataset(tdb_paths: Sequence[str | Path] = (), *, default_corpus: bool 
     defaults = default_corpus_paths() if default_corpus else []
     paths = [*defaults, *map(Path, tdb_paths)]
     parts, flags = [], pd.DataFrame(columns=list(FLAG_COLUMNS))
-    files_read, failed, skipped, duplicates = [], [], [], []
+    files_read, failed, skipped, duplicates, liquids = [], [], [], [], []
     if paths:
         harvest = harvest_corpus(paths, T=T, progress=progress)
         named = {Path(p).resolve() for p in tdb_paths if Path(p).is_file()}
@@ -220,6 +223,7 @@ def build_dataset(tdb_paths: Sequence[str | Path] = (), *, default_corpus: bool 
         parts.append(tdb_obs)
         files_read, failed = list(map(str, harvest.files_read)), list(harvest.failed)
         skipped, duplicates = list(harvest.skipped), list(harvest.duplicates)
+        liquids = list(harvest.liquids)
     known_systems = set(parts[0]["system"]) if parts else set()
     extra_skipped: list[str] = []
     for collection in (EXTRA_TABLES if extra_table else ()):
@@ -239,10 +243,11 @@ def build_dataset(tdb_paths: Sequence[str | Path] = (), *, default_corpus: bool 
                     else pd.DataFrame(columns=list(OBSERVATION_COLUMNS)))
     return DatasetBuild(observations=observations, flags=flags, files_read=files_read,
                         files_failed=failed, skipped=skipped, duplicates=duplicates,
-                        extra_skipped=sorted(set(extra_skipped)))
+                        extra_skipped=sorted(set(extra_skipped)), assessed_liquids=liquids)
 
 
 def build_store(store: Store, build: DatasetBuild, *, replace: bool = False) -> dict[str, AddReport]:
     """Write a :class:`DatasetBuild` into ``store`` idempotently; returns the insert reports."""
     return {"observations": store.add_observations(build.observations, replace=replace),
-            "flags": store.add_flags(build.flags, replace=replace)}
+            "flags": store.add_flags(build.flags, replace=replace),
+            "assessed_liquids": store.add_assessed_liquids(build.assessed_liquids, replace=replace)}

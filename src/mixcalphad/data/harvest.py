@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +61,7 @@ from pycalphad import variables as v
 from tqdm.auto import tqdm
 
 from mixcalphad.chem.binaries import system_name
+from mixcalphad.data.assessed_liquid import AssessedLiquid, extract_assessed_liquid
 from mixcalphad.data.tdb_read import (checksum, interaction_pairs, liquid_phases, liquid_problem, phase_parameters,
                                       read_bytes, read_database)
 from mixcalphad.errors import TDBError
@@ -92,11 +93,15 @@ class HarvestResult:
         ``HM_MIX_J`` in J/mol of atoms, ``T_K`` in K.
     skipped : list of (str, str)
         ``(what, reason)`` for every liquid phase or binary not harvested.
+    liquids : list of AssessedLiquid
+        The interaction parameters of every harvested binary that can be carried whole (see
+        :mod:`mixcalphad.data.assessed_liquid`; a pressure-dependent one cannot, and is logged).
     """
 
     path: Path
     observations: pd.DataFrame
     skipped: list[tuple[str, str]]
+    liquids: list[AssessedLiquid] = field(default_factory=list)
 
     @property
     def systems(self) -> list[str]:
@@ -129,6 +134,8 @@ class CorpusHarvest:
         ``("<file name>: <what>", reason)`` for every liquid phase or binary not harvested.
     duplicates : list of Duplicate
         Binaries dropped because an earlier file holds the same curve.
+    liquids : list of AssessedLiquid
+        The parameters of the harvested (not duplicate) binaries that can be carried whole.
     """
 
     observations: pd.DataFrame
@@ -136,6 +143,7 @@ class CorpusHarvest:
     failed: list[tuple[Path, str]]
     skipped: list[tuple[str, str]]
     duplicates: list[Duplicate]
+    liquids: list[AssessedLiquid] = field(default_factory=list)
 
     @property
     def systems(self) -> list[str]:
@@ -171,7 +179,7 @@ def harvest_tdb(path, *, T=DEFAULT_T, x=DEFAULT_X) -> HarvestResult:
     db = read_database(data, label=str(path))
     digest = checksum(data)
     reference = _reference(path, digest)
-    frames, skipped, done = [], [], set()
+    frames, skipped, done, liquids = [], [], set(), []
     phases = liquid_phases(db)
     if not phases:
         _skip(skipped, path, "LIQUID", "no liquid phase")
@@ -196,8 +204,13 @@ def harvest_tdb(path, *, T=DEFAULT_T, x=DEFAULT_X) -> HarvestResult:
                 continue
             frames.append(_frame(name, temps, xs, hm, path.name, phase_ref, digest))
             done.add(name)
+            try:
+                liquids.append(extract_assessed_liquid(db, phase, pair, source=path.name, reference=phase_ref,
+                                                       checksum=digest))
+            except TDBError as exc:
+                logger.info("%s: %s harvested, its parameters cannot be carried whole: %s", path.name, name, exc)
     observations = pd.concat(frames, ignore_index=True) if frames else _empty()
-    return HarvestResult(path=path, observations=observations, skipped=skipped)
+    return HarvestResult(path=path, observations=observations, skipped=skipped, liquids=liquids)
 
 
 def harvest_corpus(paths, *, T=DEFAULT_T, x=DEFAULT_X, progress=None) -> CorpusHarvest:
@@ -226,7 +239,7 @@ def harvest_corpus(paths, *, T=DEFAULT_T, x=DEFAULT_X, progress=None) -> CorpusH
     """
     _check_grid(T, x)
     files = _collect_files(paths)
-    frames, read, failed, skipped, duplicates = [], [], [], [], []
+    frames, read, failed, skipped, duplicates, liquids = [], [], [], [], [], []
     kept: dict[str, list[tuple[Path, np.ndarray]]] = {}
     for path in tqdm(files, desc="harvest", unit="file", disable=None if progress is None else not progress):
         try:
@@ -246,9 +259,10 @@ def harvest_corpus(paths, *, T=DEFAULT_T, x=DEFAULT_X, progress=None) -> CorpusH
                 continue
             kept.setdefault(name, []).append((path, curve))
             frames.append(rows)
+            liquids += [liquid for liquid in result.liquids if liquid.system == name]
     observations = pd.concat(frames, ignore_index=True) if frames else _empty()
     return CorpusHarvest(observations=observations, files_read=read, failed=failed, skipped=skipped,
-                         duplicates=duplicates)
+                         duplicates=duplicates, liquids=liquids)
 
 
 def default_corpus_paths() -> list[Path]:

@@ -10,6 +10,11 @@ Tables
     collide; the name stays in ``source`` for display.
 ``flags``
     qualitative facts about a system that are not numbers (``immiscible`` in an AIMD run…).
+``assessed_liquids``
+    the interaction parameters L_n(T) of each assessed binary liquid harvested from a TDB
+    (:class:`~mixcalphad.data.assessed_liquid.AssessedLiquid`), keyed like its observations by
+    the file's checksum and the system, so that written TDBs carry the assessment whole. A store
+    made before they were kept has none; ``data build`` adds them.
 ``meta``
     the schema version.
 Later stages (AIMD runs, fits, acquisition selections) add their own tables through
@@ -54,6 +59,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from mixcalphad.chem.binaries import parse_system, system_name
+from mixcalphad.data.assessed_liquid import AssessedLiquid
 from mixcalphad.data.schema import (FLAG_COLUMNS, KINDS, OBSERVATION_COLUMNS, STORED_COLUMNS, validate_flags,
                                     validate_observations)
 from mixcalphad.errors import DatasetError, StoreConflictError, StoreError
@@ -314,11 +320,27 @@ class Store:
             frame = frame[frame["flag"] == flag]
         return frame.sort_values(["system", "flag", "source"]).reset_index(drop=True)
 
+    # ------------------------------------------------------------------ assessed liquids
+    def add_assessed_liquids(self, liquids: Iterable[AssessedLiquid], *, replace: bool = False) -> AddReport:
+        """Keep the interaction parameters of assessed binaries (idempotent, keyed by checksum and system)."""
+        docs = [liquid.to_record() for liquid in liquids]
+        return self._add("assessed_liquids", docs, lambda d: f"{d['checksum']}|{d['system']}", replace,
+                         compare=("terms", "reference", "source"))
+
+    def assessed_liquids(self) -> dict[str, list[AssessedLiquid]]:
+        """``{"AL-CU": [AssessedLiquid, …]}``: the assessments kept whole, sorted by source and checksum."""
+        with self._open(write=False) as db:
+            docs = db.table("assessed_liquids").all()
+        out: dict[str, list[AssessedLiquid]] = {}
+        for doc in sorted(docs, key=lambda d: (d["system"], d["source"], d["checksum"])):
+            out.setdefault(doc["system"], []).append(AssessedLiquid.from_record(doc))
+        return out
+
     # ------------------------------------------------------------------ generic records
     def add_records(self, table: str, records: list[dict], *, key_fields: Iterable[str],
                     replace: bool = False) -> AddReport:
         """Add records to a named table (runs, fits, selections…), keyed by ``key_fields``."""
-        if table in ("observations", "flags", "meta"):
+        if table in ("observations", "flags", "meta", "assessed_liquids"):
             raise StoreError(f"use the dedicated method for table {table!r}")
         key_fields = tuple(key_fields)
         docs = [{k: _clean(v) for k, v in rec.items()} for rec in records]
