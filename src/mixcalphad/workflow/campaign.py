@@ -19,7 +19,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -158,12 +158,14 @@ class Campaign:
         """The estimator's parameters as plain JSON values (for keys and the state file)."""
         return _canonical(self.estimator().get_params())
 
-    def inputs_key(self, observations: pd.DataFrame, flags: pd.DataFrame) -> str:
-        """SHA-256 over everything that determines the outputs: the training data, the store's flags,
-        the element set, the estimator's parameters, the fit and plan options and the code version."""
+    def inputs_key(self, observations: pd.DataFrame, flags: pd.DataFrame, assessed: Mapping | None = None) -> str:
+        """SHA-256 over everything that determines the outputs: the training data, the store's flags
+        and assessments kept whole, the element set, the estimator's parameters, the fit and plan
+        options and the code version."""
         flag_rows = sorted(json.dumps(r, sort_keys=True, default=str) for r in flags.to_dict("records"))
+        kept = sorted(f"{x.system}|{x.checksum}" for group in (assessed or {}).values() for x in group)
         inputs = {"version": __version__, "training_hash": dataset_hash(training_rows(observations)),
-                  "flags": flag_rows, "elements": list(self.elements or supported_elements()),
+                  "flags": flag_rows, "assessed_whole": kept, "elements": list(self.elements or supported_elements()),
                   "estimator": self._estimator_params(), "fit_options": _canonical(self.fit_options),
                   "plan_size": self.plan_size, "per_element": self.per_element,
                   "l0_threshold_J": self.l0_threshold_J}
@@ -206,7 +208,7 @@ class Campaign:
     def refit(self, *, progress: bool | None = None) -> CampaignReport:
         """Retrain, refit every binary, rewrite TDB/ESPEI/plan and report what changed."""
         from mixcalphad.calphad.espei_io import write_espei_datasets
-        from mixcalphad.calphad.binary_fit import fit_binaries
+        from mixcalphad.calphad.binary_fit import fit_binaries, gap_reasons
         from mixcalphad.calphad.tdb_write import write_tdb
 
         observations = self.store.observations()
@@ -215,8 +217,8 @@ class Campaign:
             raise MixcalphadError(f"the store {self.store.path} holds no observations; run 'mixcalphad data build' first")
         self._check_folder()
         state = self._state()
-        flags = self.store.flags()
-        key = self.inputs_key(observations, flags)
+        flags, assessed = self.store.flags(), self.store.assessed_liquids()
+        key = self.inputs_key(observations, flags, assessed)
         self.out.mkdir(parents=True, exist_ok=True)
         old_model = HMixRegressor.load(self.out / MODEL_FILE) if (self.out / MODEL_FILE).exists() else None
         model, retrained = self._model(observations, state)
@@ -228,7 +230,8 @@ class Campaign:
         elements = self.elements or supported_elements()
         known = set(elements)
         relevant = observations[observations["system"].map(lambda s: set(s.split("-")) <= known)]
-        fits = fit_binaries(elements, predictor=model, observations=relevant, progress=progress, **self.fit_options)
+        fits = fit_binaries(elements, predictor=model, observations=relevant, progress=progress,
+                            gaps=gap_reasons(flags), assessed_liquids=assessed, **self.fit_options)
         files = {"model": self.out / MODEL_FILE,
                  "tdb": write_tdb(fits, self.out / TDB_FILE, force=True, elements=elements,
                                   notes=[f"campaign refit from store {self.store.path}"])}
