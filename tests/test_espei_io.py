@@ -11,6 +11,7 @@ import pycalphad
 import pytest
 import yaml
 from pycalphad import Database, calculate
+from pycalphad import variables as v
 
 from mixcalphad.calphad import binary_fit as bf
 from mixcalphad.errors import DatasetError, MixcalphadError, OutputExistsError
@@ -203,3 +204,33 @@ def test_binaries_restrict_the_mcmc_symbols_and_a_seed_tdb_is_used(tmp_path):
     assert export.tdb.read_text() == seed.read_text()
     with pytest.raises(MixcalphadError, match="AL-ZR"):
         export_espei(fits, tmp_path / "x", binaries=["AL-ZR"])
+
+
+def test_mcmc_on_one_binary_of_the_shipped_tdb_runs_from_our_yaml(tmp_path):
+    """The README's hand-off: datasets + MCMC YAML for CU-NI seeded from tdb/mixcalphad-liquid.tdb
+    (2415 binaries), run by ESPEI for two iterations on only that binary's VV symbols (~50 s)."""
+    from mixcalphad.calphad.espei_io import run_espei_input
+    from mixcalphad.calphad.provenance import read_provenance
+    from mixcalphad.cli import main
+    from mixcalphad.data.corpus import build_dataset, build_store
+    from mixcalphad.data.store import Store
+
+    shipped = Path(__file__).resolve().parents[1] / "tdb" / "mixcalphad-liquid.tdb"
+    store = Store(tmp_path / "store.json")  # the Cu-Ni assessment of COST507 as the data to refine against
+    build_store(store, build_dataset([Path(pycalphad.__file__).parent / "tests" / "databases" / "COST507.tdb"],
+                                     default_corpus=False, extra_table=False, aimd=False, progress=False))
+    out = tmp_path / "espei-cuni"
+    assert main(["espei-datasets", "--store", str(store.path), "--binaries", "CU-NI", "--seed-tdb", str(shipped),
+                 "-o", str(out), "--iterations", "2"]) == 0
+    settings = yaml.safe_load((out / "espei-mcmc.yaml").read_text())
+    symbols = list(read_provenance(shipped).symbols_of(["CU-NI"]))
+    assert settings["mcmc"]["symbols"] == symbols and settings["mcmc"]["input_db"] == "mixcalphad-liquid.tdb"
+    dbf, _ = run_espei_input(out / "espei-mcmc.yaml")
+    trace = np.load(out / "trace.npy")
+    assert trace.shape == (2 * len(symbols), 2, len(symbols)) and np.isfinite(np.load(out / "lnprob.npy")).all()
+    start = Database(str(shipped))
+    def value(expr) -> float:  # a FUNCTION read from a TDB is a Piecewise in T; ESPEI's refined ones are floats
+        return float(expr.subs({v.T: 1000.0})) if hasattr(expr, "subs") else float(expr)
+
+    assert all(np.isfinite(value(dbf.symbols[s])) for s in symbols)
+    assert value(dbf.symbols["VV0000"]) == value(start.symbols["VV0000"])  # other binaries are not refined
