@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 
 from mixcalphad.aimd.incar import check_incar, electron_count, nbands, parallel_tags
-from mixcalphad.aimd.protocol import md_timestep_fs, plan_runs
+from mixcalphad.aimd.plan import plan_runs
+from mixcalphad.aimd.protocol import md_timestep_fs
 from mixcalphad.aimd.settings import K_B_EV
 from mixcalphad.aimd.vasp import prepare_vasp_runs, read_manifest
-from mixcalphad.aimd.vasp_outputs import read_incar, scan_steps
+from mixcalphad.aimd.trajectory import read_incar
+from mixcalphad.aimd.vasp_outputs import scan_steps
 
 
 def load_fixtures():

@@ -6,8 +6,9 @@ import pytest
 
 from mixcalphad.cli.aimd import main as aimd_main
 from mixcalphad.errors import OptionalDependencyError, ProtocolError
-from mixcalphad.aimd.local import LocalSettings, make_calculator, pressure_kbar, run_local_md, run_local_md_many
-from mixcalphad.aimd.protocol import KBAR_PER_EV_A3
+from mixcalphad.aimd.calculators import make_calculator, pressure_kbar
+from mixcalphad.aimd.local import run_local_md, run_local_md_many
+from mixcalphad.aimd.settings import KBAR_PER_EV_A3, LocalSettings
 from mixcalphad.data.store import Store
 
 SHORT = {"n_atoms": 32, "ps": 0.36, "stage_ps": 0.09, "max_stages": 4, "parallel": "serial", "seed": 1}
@@ -80,7 +81,7 @@ def test_settings_and_errors():
         run_local_md("IR", "AL", n_atoms=8, ps=0.01)
 
 
-@pytest.mark.parametrize("name, package", [("chgnet", "chgnet"), ("sevenn", "sevenn")])
+@pytest.mark.parametrize("name, package", [("chgnet", "chgnet"), ("sevennet", "sevenn")])
 def test_mlip_calculators_are_optional(name, package):
     try:
         __import__(package)
@@ -90,6 +91,9 @@ def test_mlip_calculators_are_optional(name, package):
         return
     calc, version = make_calculator(name)                              # pragma: no cover - optional extra
     assert package in version
+    if name == "sevennet":                                             # only the models in the wheel (offline)
+        with pytest.raises(ProtocolError, match="not in the sevenn wheel"):
+            make_calculator(name, model="7net-omat")
 
 
 @pytest.mark.parametrize("thermostat", ["nose-hoover", "bussi"])
@@ -131,32 +135,37 @@ def test_longer_emt_cu_ni_is_positive():
     assert 0 < res.HM_MIX_J < 5000
 
 
-def test_volume_stage_is_extended_until_the_acceptance_test_can_decide():
-    """A stage whose SEM(p̄) is above the 1 kbar limit while p̄ may lie in the window goes on at the
-    same volume (the stage length follows the acceptance test) — up to max_extensions times."""
+def test_volume_stage_extensions_are_capped_and_counted():
+    """Stages are extended only by :func:`~mixcalphad.aimd.local._extension_steps` (tested on designed
+    stages in test_aimd_volume): never with ``max_extensions=0``, never beyond (1 + max_extensions) ×
+    stage_ps, and every step is counted."""
     from mixcalphad.aimd.local import simulate_run
 
     settings = LocalSettings(T_K=1900, n_atoms=8)
-    common = dict(production_ps=0.03, stage_ps=0.015, max_stages=3, seed=1, pre_steps=0,
-                  limits={"p_window_kbar": 1e4})        # every stage "may be in the window"
+    common = dict(production_ps=0.03, stage_ps=0.015, max_stages=4, seed=1, pre_steps=0)
     fixed = simulate_run({"CU": 4, "NI": 4}, settings, max_extensions=0, **common)
-    grown = simulate_run({"CU": 4, "NI": 4}, settings, max_extensions=2, **common)
     stage_steps, prod_steps = 10, 10                    # both at the 10-step minimum
     assert fixed.steps == len(fixed.stages) * stage_steps + prod_steps
-    assert grown.steps == len(grown.stages) * 3 * stage_steps + prod_steps      # SEM of 8 atoms stays > 1 kbar
+    assert all(st.p_tau_ps > 0 for st in fixed.stages)
+    for budget in (30.0, 300.0, 3000.0):                # J/mol: some budgets call for extensions
+        grown = simulate_run({"CU": 4, "NI": 4}, settings, max_extensions=2,
+                             limits={"p_window_kbar": 1e4, "h0_bias_max_J": budget}, **common)
+        assert all(st.length_ps <= 3 * 0.015 + 0.003 + 1e-9 for st in grown.stages)
+        assert grown.steps >= len(grown.stages) * stage_steps + prod_steps
 
 
-def test_tiny_chgnet_run_is_stored_as_a_screening_mlip_point(tmp_path):
+@pytest.mark.parametrize("name, package", [("chgnet", "chgnet"), ("sevennet", "sevenn")])
+def test_tiny_mlip_run_is_stored_as_a_screening_mlip_point(tmp_path, name, package):
     """The MLIP path end to end (a handful of atoms, tens of steps), so it cannot rot: kind ``mlip``,
     its σ includes the model error, the reference says it is a screening estimate."""
-    pytest.importorskip("chgnet")
+    pytest.importorskip(package)
     store = Store(tmp_path / "s.json")
-    res = run_local_md("CU", "NI", calculator="chgnet", n_atoms=8, ps=0.03, stage_ps=0.015, max_stages=3,
+    res = run_local_md("CU", "NI", calculator=name, n_atoms=8, ps=0.03, stage_ps=0.015, max_stages=3,
                        T_K=1900, store=store, parallel="serial", seed=2)
-    assert res.settings.kind == "mlip" and "chgnet" in res.settings.calculator_version
+    assert res.settings.kind == "mlip" and package in res.settings.calculator_version
     assert all(r.steps <= 120 for r in res.runs.values())
     row = store.observations(kind="mlip").iloc[0]
     ref = json.loads(row["reference"])
-    assert row["source"].startswith("ase-chgnet/") and ref["screening_estimate"] is True
+    assert row["source"].startswith(f"ase-{name}/") and ref["screening_estimate"] is True
     assert row["sigma_J"] == pytest.approx(np.hypot(res.sigma_J, ref["sigma_model_J"]))
     assert np.isfinite(row["HM_MIX_J"]) and row["sigma_J"] > res.sigma_J

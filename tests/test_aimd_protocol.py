@@ -5,9 +5,9 @@ import json
 import pytest
 
 from mixcalphad.errors import ProtocolError
-from mixcalphad.aimd.protocol import (A3_PER_CM3_MOL, MELTING_EXPANSION, RunSettings, RunSpec, paper_plan,
-                                      paper_systems, plan_runs, read_plan, run_temperature, smearing_tags,
-                                      vegard_volume_A3)
+from mixcalphad.aimd.plan import RunSpec, paper_plan, paper_systems, plan_runs, read_plan
+from mixcalphad.aimd.protocol import MELTING_EXPANSION, run_temperature, vegard_volume_A3
+from mixcalphad.aimd.settings import A3_PER_CM3_MOL, RunSettings, smearing_tags
 from mixcalphad.chem.elements import element_property
 
 

@@ -13,11 +13,16 @@ from ase.io import read
 from mixcalphad.aimd.analysis import analyze_run
 from mixcalphad.errors import (AIMDParseError, MissingRunFilesError, OptionalDependencyError, ProtocolError,
                                     SettingsMismatchError)
-from mixcalphad.aimd.protocol import KBAR_PER_EV_A3, RunSettings, paper_systems, vegard_volume_A3
-from mixcalphad.aimd.vasp import (check_incar, incar_tags, prepare_vasp_runs, random_packing, read_manifest,
-                                  verify_incar)
+from mixcalphad.aimd.incar import check_incar, incar_tags, verify_incar
+from mixcalphad.aimd.plan import paper_systems
+from mixcalphad.aimd.protocol import vegard_volume_A3
+from mixcalphad.aimd.settings import KBAR_PER_EV_A3, RunSettings
+from mixcalphad.aimd.vasp import prepare_vasp_runs, random_packing, read_manifest
 from mixcalphad.aimd.workflows import to_jobflow_flow
-from mixcalphad.aimd.vasp_outputs import parse_oszicar, parse_outcar, parse_vasprun, read_incar, read_outputs
+from mixcalphad.aimd.outcar import parse_oszicar, parse_outcar
+from mixcalphad.aimd.trajectory import read_incar
+from mixcalphad.aimd.vasp_outputs import read_outputs
+from mixcalphad.aimd.vasprun import parse_vasprun
 
 
 def load_fixtures():

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mixcalphad.aimd.ingest import ingest_vasp_runs, runs_status
+from mixcalphad.aimd.ingest import ingest_vasp_runs
+from mixcalphad.aimd.status import runs_status
 from mixcalphad.aimd.vasp import prepare_vasp_runs
 from mixcalphad.data.store import Store
 

@@ -30,16 +30,16 @@ _PUBLIC = {
     "read_plan": "plan", "run_temperature": "protocol", "vegard_volume_A3": "protocol",
     "paper_systems": "plan", "paper_plan": "plan",
     # VASP inputs and outputs
-    "prepare_vasp_runs": "vasp", "check_incar": "vasp", "random_packing": "vasp", "read_manifest": "vasp",
-    "to_jobflow_flow": "workflows", "campaign_flow": "workflows", "read_outputs": "vasp_outputs", "parse_vasprun": "vasp_outputs",
-    "parse_outcar": "vasp_outputs", "parse_oszicar": "vasp_outputs", "MDTrajectory": "trajectory",
+    "prepare_vasp_runs": "vasp", "check_incar": "incar", "random_packing": "vasp", "read_manifest": "vasp",
+    "to_jobflow_flow": "workflows", "campaign_flow": "workflows", "read_outputs": "vasp_outputs", "parse_vasprun": "vasprun",
+    "parse_outcar": "outcar", "parse_oszicar": "outcar", "MDTrajectory": "trajectory",
     # analysis
     "detect_equilibration": "statistics", "statistical_inefficiency": "statistics",
     "series_stats": "statistics", "fit_volume": "volume", "volume_step": "volume", "analyze_run": "analysis",
     "mixing_enthalpy": "mixing", "MixingResult": "mixing", "RunAnalysis": "analysis",
     "pair_distribution": "structure", "structure_check": "structure", "MDSettings": "settings",
     # runs folders and the store
-    "runs_status": "ingest", "advance_runs": "ingest", "analyze_run_folder": "ingest",
+    "runs_status": "status", "advance_runs": "status", "analyze_run_folder": "ingest",
     "hmix_from_folders": "ingest", "ingest_vasp_runs": "ingest",
     # local MD
     "run_local_md": "local", "run_local_md_many": "local", "LocalSettings": "settings",

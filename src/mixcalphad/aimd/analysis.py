@@ -4,15 +4,13 @@
 Units: eV/atom, Å³/atom, kbar and GPa inside; ΔH_mix in J/mol of atoms is :mod:`.mixing`'s.
 
 * H(p = 0) (:func:`analyze_series`): ``H0 = ⟨E⟩ + (∂E/∂V)_T · V · p̄ / K_T`` with (∂E/∂V)_T and
-  K_T from the volume search's linear fits (:mod:`.volume`); its SEM comes from the per-step series
+  K_T from the volume search's linear fits, carried to the run's volume (:mod:`.volume`, which also
+  bounds the error of this correction and accepts the volume by it); its SEM comes from the per-step series
   ``E_t + (∂E/∂V)·V·p_t/K_T``, so the correlation of E and p within the run is accounted for. The raw
   ⟨E⟩ and ⟨E⟩ + p̄V are kept beside it (the latter is H at p̄, not at 0, and noisier).
 * Equilibration and SEM: :mod:`.statistics`. The *kept* production (after the detected
   equilibration) must reach ``min_kept_ps`` (the protocol's 10 ps), else ``short``.
 * Liquidity and phase separation: :mod:`.structure`.
-
-The names of the split modules (``series_stats``, ``fit_volume``, ``mixing_enthalpy``…) are
-re-exported here.
 """
 from __future__ import annotations
 
@@ -26,11 +24,9 @@ import numpy as np
 from mixcalphad.errors import AIMDParseError
 from mixcalphad.aimd.protocol import PROTOCOL
 from mixcalphad.aimd.settings import KBAR_PER_EV_A3
-from mixcalphad.aimd.statistics import (SeriesStats, detect_equilibration, series_stats,  # noqa: F401
-                                        statistical_inefficiency)
-from mixcalphad.aimd.structure import (mean_square_displacement, nearest_neighbour_distance,  # noqa: F401
-                                       structure_check, unwrap_fractional)
-from mixcalphad.aimd.volume import VolumeFit, VolumePoint, fit_volume, volume_step  # noqa: F401
+from mixcalphad.aimd.statistics import series_stats
+from mixcalphad.aimd.structure import mean_square_displacement, nearest_neighbour_distance, structure_check
+from mixcalphad.aimd.volume import VolumeFit, VolumePoint
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +108,7 @@ def analyze_series(*, energy_eV: np.ndarray, n_atoms: int, volume_A3: float, T_K
                    energy: str = "", source: str = "", files: Sequence[str] = (), code_version: str = "",
                    steps_lost: int = 0, extra_flags: Sequence[tuple[str, str]] = (),
                    p_window_kbar: float = PROTOCOL["p_window_kbar"],
-                   p_sem_max_kbar: float = PROTOCOL["p_sem_max_kbar"],
+                   h0_bias_max_J: float = PROTOCOL["h0_bias_max_J"],
                    min_n_eff: float = PROTOCOL["min_n_eff"], min_msd_A2: float | None = None,
                    T_tolerance: float = 0.02, timestep_fs: float | None = None,
                    min_kept_ps: float | None = None) -> RunAnalysis:
@@ -142,8 +138,11 @@ def analyze_series(*, energy_eV: np.ndarray, n_atoms: int, volume_A3: float, T_K
         Source of K_T and (∂E/∂V)_T for H(p = 0); without it H0 = ⟨E⟩ and ``no_volume_fit`` is flagged.
     extra_flags : sequence of (flag, note)
         Flags found while reading (truncation, bookkeeping…).
-    p_window_kbar, p_sem_max_kbar, min_n_eff, min_msd_A2, T_tolerance
-        Acceptance limits; ``min_msd_A2`` defaults to (½·d_nn)².
+    p_window_kbar, h0_bias_max_J, min_n_eff, min_msd_A2, T_tolerance
+        Acceptance limits; ``min_msd_A2`` defaults to (½·d_nn)². The pressure is flagged
+        (``pressure_window``) when |p̄| ≥ ``p_window_kbar`` or, with a volume fit, when the error that the
+        first-order H(p = 0) correction may make at |p̄| + 2·SEM exceeds ``h0_bias_max_J``
+        (:meth:`~mixcalphad.aimd.volume.VolumeFit.h0_bias_J`).
     timestep_fs, min_kept_ps : float, optional
         Time step, fs, and the production that must be *kept* after the detected equilibration, ps
         (the protocol's 10 ps); shorter is flagged ``short`` with the time still needed.
@@ -170,7 +169,10 @@ def analyze_series(*, energy_eV: np.ndarray, n_atoms: int, volume_A3: float, T_K
     comp = {el: int(sum(1 for s in symbols if s == el)) for el in elements}
     K = dEdV = None
     if volume_fit is not None and not volume_fit.from_guess and volume_fit.dE_dV_eV_A3 is not None:
-        K, dEdV = volume_fit.K_T_GPa, volume_fit.dE_dV_eV_A3
+        # K_T and (∂E/∂V)_T at this run's volume (carried from the stages' mean volume, :mod:`.volume`)
+        K, dEdV = volume_fit.K_T_kbar_at(volume_A3) / 10.0, volume_fit.dE_dV_at(volume_A3)
+        if not K > 0:
+            K, dEdV = volume_fit.K_T_GPa, volume_fit.dE_dV_eV_A3
     p = None if pressure_kbar is None else np.asarray(pressure_kbar, float)
     if p is not None and K is not None:
         c = dEdV * v_atom / (K * 10.0 / KBAR_PER_EV_A3)  # eV/atom per (eV/Å³)
@@ -188,9 +190,15 @@ def analyze_series(*, energy_eV: np.ndarray, n_atoms: int, volume_A3: float, T_K
     elif K is None:
         flag("no_volume_fit", f"{label}: no volume-search fit (K_T, ∂E/∂V); H0 = ⟨E⟩ without the "
                               f"first-order correction for p̄ = {ps.mean:.2f} kbar")
-    if ps is not None and not (abs(ps.mean) < p_window_kbar and ps.sem < p_sem_max_kbar):
+    if ps is not None and not abs(ps.mean) < p_window_kbar:
         flag("pressure_window", f"{label}: p̄ = {ps.mean:.2f} ± {ps.sem:.2f} kbar is outside the window "
-                                f"|p̄| < {p_window_kbar:g} kbar with SEM < {p_sem_max_kbar:g} kbar")
+                                f"|p̄| < {p_window_kbar:g} kbar")
+    elif ps is not None and K is not None:
+        bias = volume_fit.h0_bias_J(abs(ps.mean) + 2 * ps.sem, volume_A3)
+        if not bias <= h0_bias_max_J:
+            flag("pressure_window", f"{label}: p̄ = {ps.mean:.2f} ± {ps.sem:.2f} kbar: at |p̄| + 2·SEM the H(p=0) "
+                                    f"correction may be off by {bias:.0f} J/mol > {h0_bias_max_J:g} J/mol "
+                                    "(volume-fit uncertainty); refine the volume or extend the run")
     n_eff = min(hs.n_eff, ps.n_eff) if ps is not None else hs.n_eff
     if n_eff < min_n_eff:
         flag("short", f"{label}: N_eff = {n_eff:.0f} < {min_n_eff:g} after discarding {hs.t0} "
@@ -261,7 +269,7 @@ def _structure_flags(s, label: str, flag) -> None:
 
 def analyze_run(traj, *, volume_fit: VolumeFit | None = None, label: str = "", **limits) -> RunAnalysis:
     """Analyse a VASP :class:`~mixcalphad.aimd.vasp_outputs.MDTrajectory` (see :func:`analyze_series`)."""
-    from mixcalphad.aimd.vasp_outputs import ENERGY_DEFINITION
+    from mixcalphad.aimd.trajectory import ENERGY_DEFINITION
 
     settings = traj.settings()
     extra = []
@@ -288,7 +296,7 @@ def analyze_run(traj, *, volume_fit: VolumeFit | None = None, label: str = "", *
 
 def volume_point(analysis_or_traj, label: str = "") -> VolumePoint:
     """A :class:`VolumePoint` from a stage run (an MDTrajectory or a RunAnalysis of one)."""
-    from mixcalphad.aimd.vasp_outputs import ENERGY_DEFINITION, MDTrajectory
+    from mixcalphad.aimd.trajectory import ENERGY_DEFINITION, MDTrajectory
 
     if isinstance(analysis_or_traj, MDTrajectory):
         traj = analysis_or_traj
@@ -298,8 +306,10 @@ def volume_point(analysis_or_traj, label: str = "") -> VolumePoint:
         e = traj.energy(ENERGY_DEFINITION) / traj.n_atoms
         es = series_stats(e)
         ps = series_stats(p, t0=es.t0)
+        dt_ps = traj.timestep_fs / 1000.0 if traj.timestep_fs else None
         return VolumePoint(label or str(traj.path), float(np.mean(traj.volume)), ps.mean, ps.sem, es.mean,
-                           es.sem, min(es.n_eff, ps.n_eff))
+                           es.sem, min(es.n_eff, ps.n_eff), len(e) * dt_ps if dt_ps else None,
+                           ps.g * dt_ps / 2 if dt_ps else None)
     a = analysis_or_traj
     return VolumePoint(label or a.label, a.volume_A3 * a.n_atoms, a.p_kbar, a.p_sem_kbar, a.E_eV,
                        a.E_sem_eV, a.n_eff)

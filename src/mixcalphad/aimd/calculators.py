@@ -1,6 +1,11 @@
 """ASE calculators and integrators of local MD runs: EMT (a pipeline stand-in) and the universal
-potentials CHGNet and SevenNet, whose weights ship in their wheels (optional: ``pip install chgnet`` /
-``sevenn``); the thermostats; the pressure with its kinetic term; recorded MD segments.
+potentials CHGNet and SevenNet, whose weights ship in their wheels and load offline (optional:
+``pip install chgnet`` / ``pip install sevenn``, on a CPU torch); the thermostats; the pressure with its
+kinetic term; recorded MD segments.
+
+SevenNet: ``sevenn`` 0.13.0 (py3-none-any wheel, 43 MB) ships SevenNet-0 (``7net-0``, the default),
+``7net-l3i5`` and the multi-fidelity ``7net-mf-0`` checkpoints; it needs e3nn and torch_geometric and
+accepts torch 2.13.0+cpu (``pip install sevenn`` leaves torch as it is; checked offline here).
 
 MLIPs run on the CPU with one torch thread (two threads made CHGNet ten times slower on a small
 shared machine; ``shared/reference/aimd.md``).
@@ -8,6 +13,7 @@ shared machine; ``shared/reference/aimd.md``).
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Iterable
 
 import numpy as np
@@ -16,6 +22,8 @@ from mixcalphad.chem.binaries import normalize_symbol
 from mixcalphad.errors import OptionalDependencyError, ProtocolError
 from mixcalphad.aimd.settings import CALCULATORS, KBAR_PER_EV_A3, LocalSettings
 
+#: SevenNet models whose checkpoints ship in the sevenn wheel (single-fidelity; 7net-mf-0 needs a modal).
+SEVENNET_OFFLINE_MODELS = ("7net-0", "7net-0_11jul2024", "7net-0_22may2024", "7net-l3i5")
 #: Elements ASE's EMT has parameters for (metals).
 EMT_ELEMENTS = ("AL", "CU", "AG", "AU", "NI", "PD", "PT")
 
@@ -36,9 +44,10 @@ def make_calculator(name: str, *, model: str | None = None):
     Parameters
     ----------
     name : str
-        ``emt``, ``chgnet`` or ``sevenn``.
+        ``emt``, ``chgnet`` or ``sevennet``.
     model : str, optional
-        CHGNet model version (``0.3.0``, ``0.2.0``, ``r2scan``) or SevenNet model (``7net-0``…).
+        CHGNet model version (``0.3.0``, ``0.2.0``, ``r2scan``) or SevenNet model (``7net-0``,
+        ``7net-l3i5``…).
 
     Returns
     -------
@@ -65,16 +74,24 @@ def make_calculator(name: str, *, model: str | None = None):
         _one_thread()
         mdl = CHGNet.load(model_name=model, verbose=False) if model else CHGNet.load(verbose=False)
         return CHGNetCalculator(model=mdl, use_device="cpu"), f"chgnet {chgnet.__version__} {model or 'default'}"
-    if name == "sevenn":
+    if name == "sevennet":
         try:
             import sevenn
             from sevenn.calculator import SevenNetCalculator
-        except ImportError:
-            raise OptionalDependencyError("the sevenn calculator needs 'pip install sevenn' (weights ship in "
-                                          "the wheel)") from None
+        except ImportError as exc:
+            raise OptionalDependencyError(f"the sevennet calculator needs 'pip install sevenn' (weights ship in "
+                                          f"the wheel; it needs torch, e3nn and torch_geometric): {exc}") from None
         _one_thread()
         mdl = model or "7net-0"
-        return SevenNetCalculator(model=mdl, device="cpu"), f"sevenn {sevenn.__version__} {mdl}"
+        if mdl.lower() not in SEVENNET_OFFLINE_MODELS and not os.path.isfile(mdl):
+            raise ProtocolError(f"SevenNet model {mdl!r} is not in the sevenn wheel (offline: "
+                                f"{', '.join(SEVENNET_OFFLINE_MODELS)}); the others (7net-omat, 7net-omni…) are "
+                                "downloaded on first use — pass the path of a downloaded checkpoint instead")
+        with warnings.catch_warnings():
+            # its CUDA tensor-product accelerators do not apply to a CPU run
+            warnings.filterwarnings("ignore", message="No tensor product accelerator")
+            calc = SevenNetCalculator(model=mdl, device="cpu")
+        return calc, f"sevenn {sevenn.__version__} {mdl}"
     raise ProtocolError(f"unknown calculator {name!r}; use one of {CALCULATORS}")
 
 
@@ -93,7 +110,7 @@ def check_elements(calculator: str, elements: Iterable[str]) -> None:
         bad = sorted({normalize_symbol(e) for e in elements} - set(EMT_ELEMENTS))
         if bad:
             raise ProtocolError(f"EMT has no parameters for {', '.join(bad)}; it covers "
-                                f"{', '.join(EMT_ELEMENTS)} (use --calculator chgnet or sevenn)")
+                                f"{', '.join(EMT_ELEMENTS)} (use --calculator chgnet or sevennet)")
 
 
 # ---------------------------------------------------------------------- dynamics

@@ -27,10 +27,10 @@ from mixcalphad.errors import MissingRunFilesError, MixcalphadError, StoreConfli
 from mixcalphad.aimd.analysis import RunAnalysis, analyze_run
 from mixcalphad.aimd.mixing import MixingResult, mixing_enthalpy
 from mixcalphad.aimd.protocol import PROTOCOL
-from mixcalphad.aimd.status import (STATES, RunStatus, StageInfo, _signature, _stage_folders,  # noqa: F401
-                                    advance_runs, refresh_job_lists, run_status, runs_status, volume_fit_of)
+from mixcalphad.aimd.status import _signature, _stage_folders, runs_status, volume_fit_of
 from mixcalphad.aimd.vasp import read_manifest
 from mixcalphad.aimd.vasp_outputs import output_folders, read_outputs
+from mixcalphad.aimd.volume import acceptance_limits
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +59,7 @@ def analyze_run_folder(folder: str | Path, *, label: str | None = None, protocol
     if not folder.is_dir():
         raise MissingRunFilesError(f"run folder {folder} does not exist")
     prod = folder / "production" if (folder / "production").is_dir() else folder
-    limits = {"p_window_kbar": protocol["p_window_kbar"], "p_sem_max_kbar": protocol["p_sem_max_kbar"],
-              "min_n_eff": protocol["min_n_eff"], **limits}
+    limits = {**acceptance_limits(protocol), "min_n_eff": protocol["min_n_eff"], **limits}
     # cached on the files' sizes and modification times: a re-ingest re-reads only what changed
     key = (str(folder.resolve()), _signature(prod), tuple(_signature(s) for s in _stage_folders(folder)),
            label, json.dumps(limits, sort_keys=True, default=str), json.dumps(protocol, sort_keys=True, default=str))

@@ -2,7 +2,7 @@
 
 Same steps as the VASP protocol: temperature rule, random packing at the Vegard volume, volume
 search (NVT stages at 0.96/1.00/1.04 × V, linear p(V) step to p̄ = 0 clipped to ±10 %, accepted
-when |p̄| < 2 kbar and SEM(p̄) < 1 kbar), NVT production at the accepted volume, and ΔH_mix from
+when |p̄| < 2 kbar and the error the volume can cause in H(p = 0) is small, :mod:`.volume`), NVT production at the accepted volume, and ΔH_mix from
 H(p = 0) of the three runs (:mod:`mixcalphad.aimd.analysis`).
 
 Calculators
@@ -10,7 +10,7 @@ Calculators
 ``emt``
     ASE's EMT (Al, Cu, Ag, Au, Ni, Pd, Pt): a pipeline stand-in, not a predictor. Results are
     stored with kind ``"md"``.
-``chgnet``, ``sevenn``
+``chgnet``, ``sevennet``
     Universal potentials whose weights ship in their wheels (optional: ``pip install chgnet`` or
     ``pip install sevenn``; CPU, one torch thread). A screening estimate, kind ``"mlip"``: such
     models are known to miss small mixing energies unless fine-tuned.
@@ -40,14 +40,13 @@ from mixcalphad.chem.binaries import normalize_symbol, parse_system
 from mixcalphad.aimd.analysis import RunAnalysis, analyze_series
 from mixcalphad.aimd.mixing import MixingResult, mixing_enthalpy
 from mixcalphad.aimd.statistics import series_stats
-from mixcalphad.aimd.volume import VolumeFit, VolumePoint, fit_volume
+from mixcalphad.aimd.volume import VolumeFit, VolumePoint, acceptance_limits, fit_volume, stage_ps_needed
 from mixcalphad.errors import OptionalDependencyError, ProtocolError
-from mixcalphad.aimd.calculators import (EMT_ELEMENTS, _dynamics, _one_thread, _run_segment,  # noqa: F401
-                                         _thermalize, calculator_version, check_elements, make_calculator,
-                                         pressure_kbar)
+from mixcalphad.aimd.calculators import (_dynamics, _one_thread, _run_segment, _thermalize, calculator_version,
+                                         check_elements, make_calculator)
 from mixcalphad.aimd.plan import composition_label
 from mixcalphad.aimd.protocol import MELTING_EXPANSION, PROTOCOL, run_temperature, vegard_volume_A3
-from mixcalphad.aimd.settings import CALCULATORS, THERMOSTATS, LocalSettings, check_fraction, check_positive  # noqa: F401
+from mixcalphad.aimd.settings import LocalSettings, check_fraction, check_positive
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +93,28 @@ def _point(label: str, volume: float, n_atoms: int, seg: dict, dt_ps: float) -> 
     es = series_stats(seg["e"] / n_atoms)
     ps = series_stats(seg["p"], t0=es.t0)
     return VolumePoint(label, float(volume), ps.mean, ps.sem, es.mean, es.sem, min(es.n_eff, ps.n_eff),
-                       len(seg["e"]) * dt_ps)
+                       len(seg["e"]) * dt_ps, ps.g * dt_ps / 2)
+
+
+def _extension_steps(fit: VolumeFit, point: VolumePoint, done_steps: int, max_steps: int,
+                     step_ps: float) -> int:
+    """MD steps to add to a stage so that its SEM(p̄) can decide acceptance (0: do not extend).
+
+    A stage not yet accepted whose |p̄| is inside the window needs ``SEM ≤ (P_max − |p̄|)/2``
+    (:meth:`VolumeFit.sem_needed_kbar`); its measured variance and statistical inefficiency give the
+    length that takes (:func:`~mixcalphad.aimd.volume.stage_ps_needed`). It is extended to that length
+    (10 % margin) when the total stays within ``max_steps``; otherwise the search moves on.
+    """
+    if fit.accepts(point):
+        return 0
+    need = fit.sem_needed_kbar(point)
+    if need <= 0:
+        return 0
+    needed_ps = stage_ps_needed(point, need)
+    total = int(np.ceil(1.1 * needed_ps / step_ps)) if np.isfinite(needed_ps) else max_steps + 1
+    if total > max_steps or total <= done_steps:
+        return 0
+    return max(total - done_steps, 10)
 
 
 def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, production_ps: float = 10.0,
@@ -118,9 +138,10 @@ def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, pro
     max_stages : int
         Stages in all before production starts at the best volume found (then flagged).
     max_extensions : int
-        A stage whose SEM(p̄) is above the acceptance limit while p̄ may still lie in the window
-        (|p̄| − 2·SEM < window) is extended by another ``stage_ps`` at the same volume, up to this
-        many times — the stage length follows the acceptance test.
+        A stage that may still be accepted is extended at its volume to the length its measured
+        pressure variance and autocorrelation need for the SEM(p̄) the acceptance asks
+        (:func:`_extension_steps`), re-checked after each extension, at most this many times and to at
+        most (1 + ``max_extensions``) × ``stage_ps`` in all — the stage length follows the acceptance test.
     seed : int
         Packing, velocities and thermostat noise.
     pre_steps : int, optional
@@ -169,8 +190,7 @@ def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, pro
         steps += pre_steps
     dyn = _dynamics(atoms, settings, rng)
     points: list[VolumePoint] = []
-    window = limits.get("p_window_kbar", PROTOCOL["p_window_kbar"])
-    sem_max = limits.get("p_sem_max_kbar", PROTOCOL["p_sem_max_kbar"])
+    accept = acceptance_limits(limits)
     volumes = [v0 * s for s in volume_scales]
     fit = None
     while True:
@@ -180,26 +200,30 @@ def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, pro
         steps += stage_steps
         dt_ps = settings.timestep_fs * sample_every / 1000.0
         point = _point(f"s{len(points):02d}_v{volume / v0:.3f}", volume, n, seg, dt_ps)
+        stage_done = stage_steps
         for _ in range(max_extensions):
-            # a stage whose p̄ may be in the window but whose SEM is still too large to tell goes on
-            # at the same volume: the stage length follows the acceptance test, not a fixed guess
-            if point.p_sem_kbar < sem_max or abs(point.p_kbar) - 2 * point.p_sem_kbar > window:
+            # a stage that may be accepted but whose SEM cannot tell yet goes on at the same volume, for
+            # the length its own variance and autocorrelation need: the length follows the acceptance test
+            more_steps = _extension_steps(fit_volume(points + [point], n_atoms=n, **accept), point, stage_done,
+                                          (1 + max_extensions) * stage_steps, settings.timestep_fs / 1000.0)
+            if not more_steps:
                 break
-            more = _run_segment(atoms, dyn, stage_steps, every=sample_every)
-            steps += stage_steps
+            more = _run_segment(atoms, dyn, more_steps, every=sample_every)
+            steps += more_steps
+            stage_done += more_steps
             seg = {k: np.concatenate([seg[k], more[k]]) if len(more[k]) else seg[k] for k in seg}
             point = _point(point.label, volume, n, seg, dt_ps)
         points.append(point)
         if volumes:
             continue
-        fit = fit_volume(points, n_atoms=n, p_window_kbar=window, p_sem_max_kbar=sem_max)
+        fit = fit_volume(points, n_atoms=n, **accept)
         if fit.accepted or len(points) >= max_stages:
             break
     target = fit.accepted_point.volume_A3 if fit.accepted else fit.next_volume_A3
     if not fit.accepted:
-        log.warning("%s: no volume-search stage met |p| < %g kbar with SEM < %g kbar in %d stages; production "
-                    "at the fitted zero-pressure volume", composition_label(comp.items()), window, sem_max,
-                    len(points))
+        log.warning("%s: no volume-search stage met |p̄| < %g kbar with an H(p=0) error bound ≤ %g J/mol in %d "
+                    "stages; production at the fitted zero-pressure volume", composition_label(comp.items()),
+                    accept["p_window_kbar"], accept["h0_bias_max_J"], len(points))
     atoms.set_cell(atoms.cell * (target / atoms.get_volume()) ** (1 / 3), scale_atoms=True)
     seg = _run_segment(atoms, dyn, prod_steps, positions=True, every=sample_every)
     steps += prod_steps
@@ -283,14 +307,13 @@ def _execute(jobs: list[dict], parallel: str, n_workers: int | None, progress: b
     use_dask = False
     if parallel in ("auto", "dask") and len(jobs) > 1:
         try:
-            import dask  # noqa: F401
+            import dask
 
             use_dask = True
         except ImportError:
             if parallel == "dask":
                 raise OptionalDependencyError("parallel='dask' needs dask ('pip install dask')") from None
     if use_dask:
-        import dask
         from dask import compute, delayed
 
         workers = n_workers or min(len(jobs), os.cpu_count() or 1)
@@ -343,7 +366,7 @@ def run_local_md_many(systems, *, x_B: float = 0.5, n_atoms: int = 64, T_K: floa
         Extensions of a volume stage whose SEM(p̄) cannot yet decide acceptance (see
         :func:`simulate_run`).
     limits : mapping, optional
-        Acceptance limits (``p_window_kbar``, ``p_sem_max_kbar``, ``min_n_eff``, ``min_msd_A2``).
+        Acceptance limits (``p_window_kbar``, ``h0_bias_max_J``, ``min_n_eff``, ``min_msd_A2``).
     store : Store or path, optional
         Where to add the results (kind ``md`` for EMT, ``mlip`` otherwise).
     parallel : {"auto", "dask", "serial"}

@@ -46,9 +46,7 @@ import numpy as np
 from mixcalphad.chem.binaries import normalize_symbol, sorted_pair
 from mixcalphad.chem.elements import element_property, get_element
 from mixcalphad.errors import MixcalphadError, ProtocolError
-from mixcalphad.aimd.settings import (A3_PER_CM3_MOL, AVOGADRO, EV_TO_J_PER_MOL, K_B_EV, KBAR_PER_EV_A3,  # noqa: F401
-                                      RECOMMENDED_POTCARS, SMEARING_RULES, RunSettings, check_fraction,
-                                      check_positive, settings_diff, smearing_rule, smearing_tags)
+from mixcalphad.aimd.settings import A3_PER_CM3_MOL, check_positive
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +60,7 @@ PAPER_TEMPERATURES_K = {"IR": 2750.0, "OS": 3300.0, "RE": 3500.0, "W": 3700.0}
 #: The paper's protocol numbers that the inputs must follow.
 PROTOCOL = {"n_atoms": 100, "x_B": 0.5, "potim_fs": 3.0, "encut_eV": 400.0, "production_ps": 10.0,
             "volume_stage_ps": 3.0, "volume_scales": (0.96, 1.0, 1.04), "volume_clip": 0.10,
-            "p_window_kbar": 2.0, "p_sem_max_kbar": 1.0, "min_n_eff": 50}
+            "p_window_kbar": 2.0, "h0_bias_max_J": 100.0, "min_n_eff": 50}
 
 
 # ---------------------------------------------------------------------- temperature
@@ -230,15 +228,3 @@ def timestep_note(elements: Iterable[str], T_K: float, potim_fs: float) -> str:
     return (f"POTIM = {potim_fs:g} fs: lightest element {light} ({masses[light]:.2f} amu) at {T_K:.0f} K; 3 fs "
             f"needs m/T >= that of {TIMESTEP_REFERENCE[0]} at {TIMESTEP_REFERENCE[1]:.0f} K")
 
-
-#: Names that moved to :mod:`.plan`, still importable from here.
-_PLAN_NAMES = ("composition_label", "RunSpec", "BinaryJob", "RunPlan", "read_plan", "plan_runs",
-               "paper_systems", "paper_plan")
-
-
-def __getattr__(name: str):
-    if name in _PLAN_NAMES:
-        from mixcalphad.aimd import plan
-
-        return getattr(plan, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

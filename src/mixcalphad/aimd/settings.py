@@ -341,7 +341,7 @@ class RunSettings(MDSettings):
 
 # ---------------------------------------------------------------------- local (ASE)
 #: Calculators of local runs: EMT (a pipeline stand-in) and universal potentials.
-CALCULATORS = ("emt", "chgnet", "sevenn")
+CALCULATORS = ("emt", "chgnet", "sevennet")
 #: Thermostats of local runs.
 THERMOSTATS = ("langevin", "nose-hoover", "bussi")
 
@@ -356,7 +356,7 @@ class LocalSettings(MDSettings):
         Temperature, K.
     n_atoms : int
     calculator : str
-        ``emt``, ``chgnet`` or ``sevenn``.
+        ``emt``, ``chgnet`` or ``sevennet``.
     calculator_version : str
         Package version and model name (filled in by
         :func:`mixcalphad.aimd.calculators.make_calculator`).

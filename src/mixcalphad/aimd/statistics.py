@@ -5,7 +5,8 @@
   12 (2016) 1799; as pymbar's ``detect_equilibration``, own implementation). Candidates t0 lie in
   the first half of the run.
 * Statistical inefficiency g = 1 + 2 Σ (1 − t/N) C(t), summed until the autocorrelation C(t) first
-  drops to ≤ 0; N_eff = N/g; SEM = sqrt(var/N_eff) = sqrt(var·g/N).
+  drops to ≤ 0; N_eff = N/g; SEM = sqrt(var/N_eff) = sqrt(var·g/N). The integrated autocorrelation
+  time is τ = g·Δt/2, and a target SEM needs N = g·var/SEM² samples (:func:`samples_needed`).
 """
 from __future__ import annotations
 
@@ -126,3 +127,21 @@ def series_stats(x: Sequence[float], *, t0: int | None = None) -> SeriesStats:
     std = float(np.std(y, ddof=1)) if n > 1 else float("nan")
     sem = math.sqrt(float(np.var(y)) / n_eff) if n > 1 else float("nan")
     return SeriesStats(float(np.mean(y)), sem, std, float(g), int(t0), n, float(n_eff))
+
+
+def samples_needed(x: Sequence[float], sem: float, *, t0: int | None = None) -> float:
+    """Samples a series like ``x`` needs for its mean to reach a standard error ``sem``: g·var/sem².
+
+    The variance and statistical inefficiency are those of ``x`` after equilibration (detected unless
+    ``t0`` is given). For an AR(1) series with coefficient φ and unit variance, g = (1 + φ)/(1 − φ).
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(1).normal(size=5000)     # uncorrelated, var 1
+    >>> round(samples_needed(x, 0.1, t0=0), -1)
+    100.0
+    """
+    if not sem > 0:
+        raise ValueError(f"target SEM must be positive, not {sem}")
+    st = series_stats(x, t0=t0)
+    return float(st.std ** 2 * st.g / sem ** 2)

@@ -6,7 +6,7 @@
   steps than NSW), ``production-done``, or ``failed`` — with the reason (truncated or unreadable
   output, INCAR edited away from the protocol, search not converging…).
 * :func:`advance_runs` — writes the next volume stage (linear p(V) step, ±10 %) or, once a stage is
-  accepted (|p̄| < 2 kbar, SEM < 1 kbar), the production POSCAR (its CONTCAR, velocities kept).
+  accepted (|p̄| < 2 kbar and a small enough H(p = 0) error, :mod:`.volume`), the production POSCAR (its CONTCAR, velocities kept).
 
 A campaign folder synchronised back from a cluster may be partial: run folders not copied yet are
 ``missing``, files still being copied (rsync's hidden ``.name.XXXX`` temporaries) are ignored, an
@@ -29,9 +29,11 @@ from mixcalphad.aimd.incar import DEFAULT_RANKS, check_incar
 from mixcalphad.aimd.plan import RunSpec
 from mixcalphad.aimd.protocol import PROTOCOL
 from mixcalphad.aimd.settings import RunSettings
-from mixcalphad.aimd.vasp import read_manifest, run_nsw, write_job_lists, write_stage
-from mixcalphad.aimd.vasp_outputs import output_folders, read_incar, read_outputs, scan_steps
-from mixcalphad.aimd.volume import VolumeFit, fit_volume
+from mixcalphad.aimd.scheduler import write_job_lists
+from mixcalphad.aimd.trajectory import read_incar
+from mixcalphad.aimd.vasp import read_manifest, run_nsw, write_stage
+from mixcalphad.aimd.vasp_outputs import output_folders, read_outputs, scan_steps
+from mixcalphad.aimd.volume import VolumeFit, acceptance_limits, fit_volume
 
 log = logging.getLogger(__name__)
 
@@ -172,8 +174,7 @@ def volume_fit_of(run_dir: str | Path, protocol: Mapping | None = None, n_atoms:
         return None
     if n_atoms is None:
         n_atoms = read_outputs(Path(run_dir) / "volume" / points[0].label).n_atoms
-    return fit_volume(points, n_atoms=n_atoms, clip=protocol.get("volume_clip", 0.1),
-                      p_window_kbar=protocol["p_window_kbar"], p_sem_max_kbar=protocol["p_sem_max_kbar"])
+    return fit_volume(points, n_atoms=n_atoms, clip=protocol.get("volume_clip", 0.1), **acceptance_limits(protocol))
 
 
 def run_status(runs_dir: str | Path, run_id: str, manifest: Mapping | None = None) -> RunStatus:
@@ -202,7 +203,7 @@ def run_status(runs_dir: str | Path, run_id: str, manifest: Mapping | None = Non
     fit = None
     if points:
         fit = fit_volume(points, n_atoms=settings.n_atoms, clip=protocol["volume_clip"],
-                         p_window_kbar=protocol["p_window_kbar"], p_sem_max_kbar=protocol["p_sem_max_kbar"])
+                         **acceptance_limits(protocol))
     accepted = fit.accepted if fit else None
     if (prod / "POSCAR").is_file():
         if not output_folders(prod):

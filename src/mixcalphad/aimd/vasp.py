@@ -21,8 +21,7 @@ Run lengths: a volume stage is ``stage_ps``; the production is ``production_ps``
 kept after the detected equilibration is discarded — the ingest checks it (``short``). NSW is per
 run, ps / POTIM, because POTIM follows the lightest element (:func:`~mixcalphad.aimd.protocol.md_timestep_fs`).
 
-The INCAR and POTCARs are :mod:`.incar`'s, the SLURM scripts :mod:`.scheduler`'s (both
-re-exported here), outputs are read by :mod:`.vasp_outputs`, the jobflow export is :mod:`.workflows`.
+The INCAR and POTCARs are :mod:`.incar`'s, the SLURM scripts :mod:`.scheduler`'s, outputs are read by :mod:`.vasp_outputs`, the jobflow export is :mod:`.workflows`.
 """
 from __future__ import annotations
 
@@ -41,14 +40,12 @@ import numpy as np
 
 from mixcalphad._io import write_text
 from mixcalphad.errors import OutputExistsError, ProtocolError, SettingsMismatchError
-from mixcalphad.aimd.incar import (DEFAULT_RANKS, _read_potcar, check_incar, electron_count,  # noqa: F401
-                                   find_potcar, format_incar, incar_tags, potcar_info, verify_incar)
+from mixcalphad.aimd.incar import DEFAULT_RANKS, _read_potcar, electron_count, format_incar, incar_tags, potcar_info
 from mixcalphad.aimd.plan import RunPlan, RunSpec, plan_runs
 from mixcalphad.aimd.protocol import MELTING_EXPANSION, PROTOCOL
 from mixcalphad.aimd.settings import RunSettings
 from mixcalphad.aimd.scheduler import NSW_TOTAL_MARK, write_job_lists, write_scheduler_files
 from mixcalphad.aimd.settings import check_positive
-from mixcalphad.aimd.trajectory import read_incar  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -301,12 +298,12 @@ def prepare_vasp_runs(systems, out: str | Path, *, x_B=0.5, n_atoms: int = PROTO
     Parameters
     ----------
     systems : list of str, DataFrame, path to a plan CSV, or RunPlan
-        Binaries (``["IR-AL", …]``) or a plan (see :func:`~mixcalphad.aimd.protocol.plan_runs`).
+        Binaries (``["IR-AL", …]``) or a plan (see :func:`~mixcalphad.aimd.plan.plan_runs`).
     out : path
         The runs folder. An existing one is extended: runs already there are kept untouched, new
         runs and binaries are added; its settings must match.
     x_B, n_atoms, settings, margin_K, grid_K, T_K
-        Passed to :func:`~mixcalphad.aimd.protocol.plan_runs`.
+        Passed to :func:`~mixcalphad.aimd.plan.plan_runs`.
     production_ps, stage_ps : float
         Production to keep after equilibration and volume-stage length, ps (> 0).
     equilibration_ps : float, optional
@@ -351,7 +348,7 @@ def prepare_vasp_runs(systems, out: str | Path, *, x_B=0.5, n_atoms: int = PROTO
     template = (settings or RunSettings()).replace(T_K=0.0, n_atoms=n_atoms)
     protocol = {"production_ps": production_ps, "stage_ps": stage_ps, "equilibration_ps": equilibration_ps,
                 "volume_scales": volume_scales, "volume_clip": PROTOCOL["volume_clip"],
-                "p_window_kbar": PROTOCOL["p_window_kbar"], "p_sem_max_kbar": PROTOCOL["p_sem_max_kbar"],
+                "p_window_kbar": PROTOCOL["p_window_kbar"], "h0_bias_max_J": PROTOCOL["h0_bias_max_J"],
                 "min_n_eff": PROTOCOL["min_n_eff"], "max_stages": 8, "expansion": float(expansion),
                 "ranks": ranks}
     out.mkdir(parents=True, exist_ok=True)

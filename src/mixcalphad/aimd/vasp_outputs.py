@@ -13,9 +13,7 @@ import numpy as np
 
 from mixcalphad.errors import AIMDParseError, MissingRunFilesError
 from mixcalphad.aimd.outcar import parse_oszicar, parse_outcar, potcar_titles
-from mixcalphad.aimd.trajectory import (ENERGY_DEFINITION, ETOTAL_TOLERANCE_EV,  # noqa: F401
-                                        OSZICAR_ETOTAL_TOLERANCE_EV, OUTPUT_FILES, MDTrajectory,
-                                        kinetic_pressure_kbar, read_incar, temperature_from_ekin)
+from mixcalphad.aimd.trajectory import OUTPUT_FILES, MDTrajectory, read_incar
 from mixcalphad.aimd.vasprun import parse_vasprun
 
 

@@ -25,7 +25,8 @@ from mixcalphad.errors import AIMDError, OptionalDependencyError
 from mixcalphad.aimd.settings import RunSettings
 from mixcalphad.aimd.status import advance_run as _advance, run_status
 from mixcalphad.aimd.vasp import read_manifest
-from mixcalphad.aimd.vasp_outputs import output_folders, read_incar, scan_steps
+from mixcalphad.aimd.trajectory import read_incar
+from mixcalphad.aimd.vasp_outputs import output_folders, scan_steps
 
 try:  # jobflow is optional: the functions below are jobs only where it is installed
     from jobflow import Flow, Response, job

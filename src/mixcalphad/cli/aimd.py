@@ -59,7 +59,7 @@ def cmd_aimd_prepare(args) -> int:
 
 # ---------------------------------------------------------------------- aimd status
 def cmd_aimd_status(args) -> int:
-    from mixcalphad.aimd.ingest import advance_runs, runs_status
+    from mixcalphad.aimd.status import advance_runs, runs_status
 
     actions = advance_runs(args.runs) if args.advance else []
     statuses = runs_status(args.runs)
@@ -218,8 +218,10 @@ def register(subparsers) -> None:
         "md", help="ΔH_mix by local MD with an ASE calculator (EMT, CHGNet, SevenNet)")))
     md.add_argument("a")
     md.add_argument("b")
-    md.add_argument("--calculator", choices=("emt", "chgnet", "sevenn"), default="emt")
-    md.add_argument("--model", default=None, help="MLIP model name (chgnet: 0.3.0, 0.2.0, r2scan; sevenn: 7net-0…)")
+    md.add_argument("--calculator", choices=("emt", "chgnet", "sevennet"), default="emt",
+                    help="emt (a pipeline stand-in) or a universal MLIP, kind mlip: chgnet, sevennet")
+    md.add_argument("--model", default=None,
+                    help="MLIP model (chgnet: 0.3.0, 0.2.0, r2scan; sevennet: 7net-0, 7net-l3i5)")
     md.add_argument("--ps", type=float, default=10.0, help="production length per run, ps (default 10)")
     md.add_argument("--stage-ps", type=float, default=None, help="volume-stage length, ps (default 0.3 × --ps)")
     md.add_argument("--atoms", type=int, default=64, help="atoms per run (default 64)")

@@ -4,11 +4,12 @@
 vasprun.xml, OUTCAR, OSZICAR and CONTCAR of an NVT run whose averages follow a designed
 :class:`Model`:
 
-* per atom, ``⟨e_wo_entrp + EKIN⟩/N = Σ x_i E0_i + 4 x_A x_B W + (∂E/∂V)(v − v0)`` with
-  ``(∂E/∂V) = alpha_T · K_T`` and the zero-pressure volume ``v0 = Σ x_i v0_i``;
-* total pressure ``p = −K_T (v − v0)/v0`` (+ ``p_offset_kbar``), *including* the kinetic term:
+* total pressure of a liquid, Murnaghan's ``p = (K_T/K′)·((v0/v)^K′ − 1)`` (+ ``p_offset_kbar``) with
+  the zero-pressure volume ``v0 = Σ x_i v0_i`` and K′ = ``K_prime`` (5), *including* the kinetic term:
   the virial part written to vasprun's ``stress`` and OUTCAR's ``external pressure`` is
   ``p − 2·EKIN/(3V)``;
+* per atom, ``⟨e_wo_entrp + EKIN⟩/N = Σ x_i E0_i + 4 x_A x_B W + A·(v − v0) − ∫_{v0}^{v} p dv`` with a
+  thermal pressure ``A = T(∂p/∂T)_V = alpha_T · K_T``, so that (∂E/∂V)_T = A − p as thermodynamics asks;
 * F = e_wo_entrp − N·TS_el with a composition-dependent electronic T·S (so the wrong energy,
   F instead of e_wo_entrp, gives a ΔH_mix off by ``TS_mix_extra``), E0 = (F + e_wo_entrp)/2, and
   ETOTAL = F + EKIN + ES + EPS as in VASP;
@@ -33,8 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mixcalphad.aimd.protocol import A3_PER_CM3_MOL, EV_TO_J_PER_MOL, KBAR_PER_EV_A3, K_B_EV, liquid_molar_volume_cm3
-from mixcalphad.aimd.vasp_outputs import read_incar
+from mixcalphad.aimd.protocol import liquid_molar_volume_cm3
+from mixcalphad.aimd.settings import A3_PER_CM3_MOL, EV_TO_J_PER_MOL, KBAR_PER_EV_A3, K_B_EV
+from mixcalphad.aimd.trajectory import read_incar
 
 SEED_OFFSET = 0
 POTCAR_DATES = {"Al": "04Jan2001", "Ir": "06Sep2000", "Cu": "22Jun2005", "Ni": "02Aug2007"}
@@ -60,6 +62,7 @@ class Model:
     transient_eV: float = 0.1
     transient_steps: float = 30.0
     p_offset_kbar: float = 0.0
+    K_prime: float = 5.0
     liquid: bool = True
     msd_per_step_A2: float = 0.01
     top_occupation: float = 0.0
@@ -124,8 +127,10 @@ def simulate(folder: Path, model: Model, seed: int, nsteps: int | None = None) -
     K = sum(x[el] * model.K_GPa[el] for el in x)
     K_eV = K * 10 / KBAR_PER_EV_A3
     dEdV = model.alpha_T * K_eV
-    e_mean = designed_H_eV(model, comp) + dEdV * (v - v0)
-    p_mean = -K * 10 * (v - v0) / v0 + model.p_offset_kbar
+    kp = model.K_prime
+    work = K_eV / kp * (v0 ** kp * (v ** (1 - kp) - v0 ** (1 - kp)) / (1 - kp) - (v - v0))   # ∫ p dv, eV
+    e_mean = designed_H_eV(model, comp) + dEdV * (v - v0) - work
+    p_mean = K * 10 / kp * ((v0 / v) ** kp - 1) + model.p_offset_kbar
     rng = np.random.default_rng(seed)
     start = min(int(5 * model.transient_steps), steps // 4) if model.transient_eV else 0
     noise_e = _ar1(rng, steps, model.sigma_E, model.phi_E)
@@ -420,7 +425,7 @@ def run_campaign(runs_dir: str | Path, model: Model = Model(), *, models: dict |
 
     ``models`` maps run ids to a Model for that run (default ``model``). Returns the rounds used.
     """
-    from mixcalphad.aimd.ingest import advance_runs, refresh_job_lists
+    from mixcalphad.aimd.status import advance_runs, refresh_job_lists
 
     runs_dir = Path(runs_dir)
     refresh_job_lists(runs_dir)
