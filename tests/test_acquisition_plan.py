@@ -37,7 +37,9 @@ def test_plan_columns_feasibility_and_exclusions(plan):
     assert np.allclose(table["value_per_core_h"], table["value_J2"] / table["cost_core_h"])
     reasons = plan.binaries.set_index("system")["excluded"]
     assert "boiling point of CS" in reasons["CS-IR"] and "P forms a molecular liquid" in reasons["CU-P"]
-    assert "U is an f-element" in reasons["NI-U"] and reasons["AL-IR"] == ""
+    assert "U is an f-element" in reasons["NI-U"] and reasons["CU-NI"] == ""
+    assert reasons["AL-IR"].startswith("T_run 2750 K > boiling point of AL (2792 K) − 100 K margin")
+    assert "possible high-melting compound" in plan.binaries.set_index("system").at["IR-ZR", "exclusion_kinds"]
     assert set(plan.exclusions["system"]) == set(reasons[reasons != ""].index)
     assert plan.total_core_hours == pytest.approx(table["cost_core_h"].sum())
     assert plan.binaries["selected"].sum() == 5 and len(plan.binaries) == 78
@@ -133,7 +135,13 @@ def test_cli_acquire_with_store(tmp_path, capsys, monkeypatch):
 
 def test_main_job_top_20_passes_every_filter(default_build):
     """The main job's plan (default data, all supported elements, 20 picks, 2 per element): every row
-    checked against the element data, and the exclusions printed with reasons."""
+    checked against the element data — boiling points with the margin, critical points, liquid class,
+    f-elements, carbon, flags, and the run temperature above the equimolar liquidus where the
+    assessed table knows one (else no strong compound former by Miedema) — and the exclusions
+    printed with reasons that name the element, T_run and T_b."""
+    from mixcalphad.acquisition.feasibility import (DEFAULT_BOILING_MARGIN_K, DEFAULT_COMPOUND_HMIX_J, assessed_liquidus,
+                                                    valence_compound_former)
+    from mixcalphad.chem.miedema import miedema_hmix
     from mixcalphad.errors import MixcalphadError
     from mixcalphad.model.predictor import load_default_model
 
@@ -144,7 +152,7 @@ def test_main_job_top_20_passes_every_filter(default_build):
 
         model = HMixRegressor(random_state=0, progress=False).fit(default_build.observations)
     plan = rank_binaries(default_build.observations, n=20, model=model, flags=default_build.flags, per_element=2)
-    data = element_volatility()
+    data, liquidus = element_volatility(), assessed_liquidus()
     immiscible = set(default_build.flags.loc[default_build.flags["flag"] == "immiscible", "system"])
     assert len(plan.plan) == 20
     for row in plan.plan.to_dict("records"):
@@ -152,12 +160,21 @@ def test_main_job_top_20_passes_every_filter(default_build):
         T = row["T_run_K"]
         for el in (a, b):
             assert el != "C"
-            assert T < data.at[el, "boiling_point_K"], (row["system"], el)
-            assert not T > 0.6 * data.at[el, "critical_T_K"], (row["system"], el)  # NaN: not measured
+            assert T <= data.at[el, "boiling_point_K"] - DEFAULT_BOILING_MARGIN_K, (row["system"], el)
+            assert not T > 0.6 * data.at[el, "critical_T_K"], (row["system"], el)  # NaN: none reported
             assert data.at[el, "liquid_class"] == "metal" and not data.at[el, "f_element"], (row["system"], el)
+        if row["system"] in liquidus.index:
+            assert T > liquidus.at[row["system"], "liquidus_K"] and row["liquidus_K"] == liquidus.at[
+                row["system"], "liquidus_K"], row["system"]
+        else:
+            assert float(miedema_hmix(a, b, 0.5)) > DEFAULT_COMPOUND_HMIX_J and np.isnan(row["liquidus_K"]), row["system"]
+            assert not valence_compound_former(a, b), row["system"]
         assert row["system"] not in immiscible
     counts = pd.Series([el for s in plan.plan["system"] for el in s.split("-")]).value_counts()
     assert counts.max() <= 2
     text = plan.report()
-    for kind in ("above boiling point", "f-element", "molecular liquid", "element excluded"):
+    for kind in ("above boiling point", "f-element", "molecular liquid", "element excluded",
+                 "possible high-melting compound"):
         assert kind in text
+    reasons = plan.binaries.set_index("system")["excluded"]
+    assert reasons["BE-LI"] == "T_run 1600 K > boiling point of LI (1615 K) − 100 K margin"

@@ -7,8 +7,12 @@
    equimolar point of each candidate lowers that variance integrated over all binaries
    (``strategy="integrated-variance"``, default); or the paper's PHYSBO GP max σ over composition
    (``strategy="max-sigma"``, :class:`~mixcalphad.acquisition.gp.VarianceGP`);
-2. **filter** — feasibility with reasons (:mod:`~mixcalphad.acquisition.feasibility`): boiling and
-   critical points at the AIMD run temperature, molecular liquids, f-elements, carbon, store flags;
+2. **filter** — feasibility with reasons (:mod:`~mixcalphad.acquisition.feasibility`): the AIMD run
+   temperature, raised above the equimolar liquidus where one is known (the shipped table of the
+   assessed binaries, or the user's ``liquidus_K``), must stay ``boiling_margin_K`` (default 100 K)
+   below both boiling points and below 0.6 T_c; molecular liquids, f-elements, carbon, store flags,
+   and binaries without a known liquidus whose Miedema ΔH_mix(0.5) says a compound may melt above
+   T_run (``unknown_liquidus``, ``compound_hmix_J``);
 3. **select** — a greedy batch by value per marginal core-hour with at most ``per_element`` picks
    per element (:mod:`~mixcalphad.acquisition.batch`, :mod:`~mixcalphad.acquisition.cost`);
 4. **annotate** — run temperature, cost, cluster (:mod:`~mixcalphad.acquisition.clustering`),
@@ -110,7 +114,8 @@ class PlanOptions:
     def replace(self, **changes) -> "PlanOptions":
         """A copy with some options changed; feasibility fields (``exclude``, ``exclude_systems``,
         ``skip_flags``, ``allow_molecular``, ``allow_f_elements``, ``liquidus_K``, ``boiling_margin_K``,
-        ``max_reduced_T``) go to :attr:`feasibility`.
+        ``max_reduced_T``, ``assessed_liquidus``, ``unknown_liquidus``, ``compound_hmix_J``) go to
+        :attr:`feasibility`.
 
         Raises
         ------
@@ -152,7 +157,7 @@ class AcquisitionPlan:
         over the reference binaries, (J/mol)², given the earlier picks — and ``value_per_core_h``; or
         the paper's ``score_J``, ``batch_score_J``, ``x_at_max``), then :data:`ANNOTATION_COLUMNS`:
         ``T_run_K`` (K), ``liquidus_K`` (the known equimolar liquidus that raised T, K, or NaN; read
-        by :func:`mixcalphad.aimd.protocol.plan_runs`), ``cost_core_h`` (marginal core-hours, pure references shared across the
+        by :func:`mixcalphad.aimd.plan.plan_runs`), ``cost_core_h`` (marginal core-hours, pure references shared across the
         batch), ``cluster``, ``n_observations``, ``miedema_J``, ``model_J``, ``model_sigma_J``
         (ΔH_mix at x = 0.5, J/mol), ``notes``.
     binaries : DataFrame
