@@ -178,3 +178,27 @@ def test_main_job_top_20_passes_every_filter(default_build):
         assert kind in text
     reasons = plan.binaries.set_index("system")["excluded"]
     assert reasons["BE-LI"] == "T_run 1600 K > boiling point of LI (1615 K) − 100 K margin"
+
+
+def test_cli_feasibility_options_reach_the_rules(monkeypatch):
+    """--boiling-margin, --no-assessed-liquidus and --unknown-liquidus end up in FeasibilityRules."""
+    import argparse
+
+    from mixcalphad.acquisition import plan as plan_module
+    from mixcalphad.cli import acquire
+
+    seen = {}
+
+    def fake_rank(observations, n, *, options, **_):
+        seen["rules"] = options.feasibility
+        raise SystemExit(0)
+
+    monkeypatch.setattr(plan_module, "rank_binaries", fake_rank)
+    parser = argparse.ArgumentParser()
+    acquire.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["acquire", "--boiling-margin", "50", "--no-assessed-liquidus",
+                              "--unknown-liquidus", "note"])
+    with pytest.raises(SystemExit):
+        args.func(args)
+    rules = seen["rules"]
+    assert (rules.boiling_margin_K, rules.assessed_liquidus, rules.unknown_liquidus) == (50.0, False, "note")

@@ -67,7 +67,9 @@ def cmd_acquire(args) -> int:
         per_cost=not args.per_run, focus_elements=tuple(args.focus or ()), batch=args.batch,
         n_clusters=args.clusters, random_state=args.seed, exclude=args.exclude, exclude_systems=args.exclude_systems,
         allow_molecular=args.allow_molecular, allow_f_elements=args.allow_f_elements,
-        liquidus_K=_read_liquidus(args.liquidus) if args.liquidus else {})
+        liquidus_K=_read_liquidus(args.liquidus) if args.liquidus else {},
+        assessed_liquidus=not args.no_assessed_liquidus, unknown_liquidus=args.unknown_liquidus,
+        **({} if args.boiling_margin is None else {"boiling_margin_K": args.boiling_margin}))
     observations, flags, store = _data_for(args)
     model = HMixRegressor.load(args.model) if args.model else load_default_model()
     gp = VarianceGP(target=args.gp_target, max_train=args.max_train, random_state=args.seed)
@@ -129,7 +131,16 @@ def register(sub) -> None:
     p.add_argument("--allow-molecular", action="store_true", help="keep molecular/covalent liquids (P, As, S, Se)")
     p.add_argument("--allow-f-elements", action="store_true",
                    help="keep lanthanides and actinides (with a +U/SOC protocol or f-in-core potentials)")
-    p.add_argument("--liquidus", metavar="CSV", help="known equimolar liquidus temperatures (system,liquidus_K)")
+    p.add_argument("--liquidus", metavar="CSV", help="known equimolar liquidus temperatures (system,liquidus_K); "
+                   "they override the shipped assessed table")
+    p.add_argument("--no-assessed-liquidus", action="store_true",
+                   help="do not raise T_run above the shipped equimolar liquidus of assessed TDBs")
+    p.add_argument("--unknown-liquidus", choices=["exclude", "note"], default="exclude",
+                   help="binaries without a known liquidus that likely form a high-melting compound: "
+                        "exclude them (default) or keep them with a note")
+    p.add_argument("--boiling-margin", type=float, default=None, metavar="K",
+                   help="T_run must stay this far below both boiling points "
+                        "(default: acquisition.feasibility.DEFAULT_BOILING_MARGIN_K, 100 K)")
     p.add_argument("--per-element", type=int, default=2, metavar="K",
                    help="at most K picks per element (default 2; 0: no cap)")
     p.add_argument("--batch", choices=["conditional", "independent"], default="conditional",
