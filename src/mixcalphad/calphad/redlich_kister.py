@@ -23,11 +23,15 @@ output's provenance (:class:`TemperatureModel`):
   of solutions to tend toward ideal solutions at high temperatures", Metall. Mater. Trans. A 43
   (2012) 531–543. The excess enthalpy is still exactly ``a_n`` (the ``T`` term is pure excess
   entropy ``S_ex = a_n/τ`` per term), so the ΔH_mix round trip is unchanged; the excess Gibbs
-  energy shrinks linearly toward zero at ``T = τ`` and *changes sign above τ* (Kaptay's criticism
-  of this form: keep ``τ`` above every temperature of use). ``τ`` is configurable;
-  :data:`KAPTAY_DEFAULT_TAU_K` = 3000 K is the single value commonly used with this model. That
-  number was not re-checked against the paper's text when this module was written: treat it as
-  a default to override, not as a result.
+  energy shrinks linearly toward zero at ``T = τ`` and *changes sign above τ* — the behaviour
+  Kaptay argues against (a solution should tend to ideal, not invert, as T rises); his own
+  proposal is the exponential form ``G_ex = h exp(−T/τ)`` (G. Kaptay, Calphad 28 (2004) 115–124),
+  which this module does not implement. Keep ``τ`` above every temperature of use.
+  ``τ`` is configurable. :data:`KAPTAY_DEFAULT_TAU_K` = 3000 K is this project's choice, not a
+  value taken from Kaptay: the texts of both papers could not be retrieved to check what τ they
+  report (library search of 2026-12-01 found neither), so no published τ is claimed here. The
+  liquidus benchmark (``benchmarks/liquidus.py``, results in ``benchmarks/README.md``) compares
+  τ = 3000 K and τ = 3 × the mean melting point of the pair with the enthalpy-only model.
 
 This module is mathematics only: it needs numpy and never imports the ML layer (fits of
 whole binaries from data and predictions are in :mod:`mixcalphad.calphad.binary_fit`).
