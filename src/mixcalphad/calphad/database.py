@@ -45,11 +45,13 @@ LIQUID = "LIQUID"
 MAX_SYMBOLS = 10000
 
 
-def _parameter_expr(symbol: str, temperature_model: TemperatureModel):
+def interaction_expr(value, temperature_model: TemperatureModel):
+    """``L_n(T)`` of one coefficient as a Piecewise valid from :data:`T_MIN` to :data:`T_MAX` K (0
+    outside): ``value`` (a number in J/mol or a FUNCTION name) or ``value·(1 − T/τ)`` under Kaptay."""
     import symengine as se
     from pycalphad import variables as v
 
-    value = se.Symbol(symbol)
+    value = se.Symbol(value) if isinstance(value, str) else se.RealDouble(float(value))
     if temperature_model.kind == "kaptay":
         value = value * (1 - v.T / se.RealDouble(temperature_model.tau_K))
     return se.Piecewise((value, se.And(v.T >= T_MIN, v.T < T_MAX)), (se.Integer(0), se.true))
@@ -183,7 +185,7 @@ def to_database(fits, *, elements: Iterable[str] = (), temperature_model: Temper
             db.add_parameter("G", phase, [[el]], 0, expr, force_insert=False)
     for name, n, symbol, value in _interaction_terms(fits, first_symbol, taken=defined):
         db.symbols[symbol] = se.RealDouble(value)
-        db.add_parameter("L", LIQUID, [name.split("-")], n, _parameter_expr(symbol, temperature_model),
+        db.add_parameter("L", LIQUID, [name.split("-")], n, interaction_expr(symbol, temperature_model),
                          force_insert=False)
     for fit in fits.values():
         if fit.assessed is not None:

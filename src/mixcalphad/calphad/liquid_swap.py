@@ -25,24 +25,13 @@ import copy
 import math
 
 from mixcalphad.calphad.binary_fit import as_fits
-from mixcalphad.calphad.database import LIQUID, T_MAX, T_MIN
+from mixcalphad.calphad.database import LIQUID, interaction_expr
 from mixcalphad.calphad.redlich_kister import ENTHALPY_ONLY, TemperatureModel
 from mixcalphad.data.tdb_read import liquid_problem
 from mixcalphad.errors import TDBError
 
 #: Parameter types removed for a replaced binary (interaction ``L`` and old-style ``G``).
 REPLACED_TYPES = ("L", "G")
-
-
-def _coefficient_expr(value: float, temperature_model: TemperatureModel):
-    """``a_n`` or ``a_n (1 − T/τ)`` (J/mol), valid from :data:`T_MIN` to :data:`T_MAX` K."""
-    import symengine as se
-    from pycalphad import variables as v
-
-    expr = se.RealDouble(value)
-    if temperature_model.kind == "kaptay":
-        expr = expr * (1 - v.T / se.RealDouble(temperature_model.tau_K))
-    return se.Piecewise((expr, se.And(v.T >= T_MIN, v.T < T_MAX)), (se.Integer(0), se.true))
 
 
 def binary_liquid_parameters(db, a: str, b: str) -> list[dict]:
@@ -120,5 +109,5 @@ def replace_liquid(db, fits, *, temperature_model: TemperatureModel = ENTHALPY_O
             new._parameters.remove(doc_ids=doc_ids)
         for n, value in enumerate(fit.fit.coefficients):
             if float(value) != 0.0:
-                new.add_parameter("L", LIQUID, [[a, b]], n, _coefficient_expr(float(value), temperature_model))
+                new.add_parameter("L", LIQUID, [[a, b]], n, interaction_expr(float(value), temperature_model))
     return new
