@@ -78,3 +78,23 @@ def test_bootstrap_intervals_resample_systems():
     # one system: every resample is that system, the interval collapses
     one = bootstrap_errors(frame[frame["system"] == "S0"], "truth", {"good": "good"}, n_boot=20)
     assert one["good RMSE"][1] == pytest.approx(one["good RMSE"][2])
+
+
+def test_caution_split_and_error_concentration():
+    data = synthetic_observations(ELEMENTS[:10])
+    systems = sorted(data["system"].unique())
+    flagged, outlier = systems[:3], systems[5]
+    data["caution"] = np.where(data["system"].isin(flagged), "extrapolated", None)
+    data.loc[data["system"] == outlier, "HM_MIX_J"] += 50000.0  # Miedema misses this system by 50 kJ/mol
+    result = nested_cross_validation(data, RecordingEstimator(), outer_folds=5, progress=False, n_boot=50)
+    table = result.caution_table().set_index("group")
+    assert table.loc["caution", "systems"] == 3
+    assert table.loc["unflagged", "systems"] == len(systems) - 3
+    assert table.loc["all", "systems"] == len(systems)
+    top = result.concentration_table(top=3)
+    assert top["system"].iloc[0] == outlier and top["data"].iloc[0] == "unflagged"
+    assert top["model share"].iloc[0] > 0.5  # the 50 kJ/mol miss dominates the squared error
+    # this estimator predicts Miedema, so the two shares are the same numbers
+    np.testing.assert_allclose(top["model share"], top["Miedema share"])
+    assert top["model share"].is_monotonic_decreasing and top["model share"].sum() <= 1.0
+    assert "data caution" in result.report()

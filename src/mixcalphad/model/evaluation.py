@@ -79,7 +79,8 @@ class CVResult:
     ----------
     points : DataFrame
         One row per held-out observation: ``system``, ``x_B``, ``kind``, ``source``, ``fold``,
-        ``miedema_class``, ``HM_MIX_kJ`` (observed), ``pred_kJ``, ``sigma_kJ``, ``miedema_kJ``.
+        ``miedema_class``, ``data`` (``"caution"`` where the source table flags the value, else
+        ``"unflagged"``), ``HM_MIX_kJ`` (observed), ``pred_kJ``, ``sigma_kJ``, ``miedema_kJ``.
     aimd_without : DataFrame
         The AIMD points predicted by a model trained with no AIMD data and no data of any AIMD system.
     folds : DataFrame
@@ -110,6 +111,28 @@ class CVResult:
                                    "Miedema")
         return pd.DataFrame([{k: format_interval(v) if isinstance(v, tuple) else v for k, v in row.items()}
                              for row in rows])
+
+    def caution_table(self) -> pd.DataFrame:
+        """:meth:`interval_table` split by whether the source flags the held-out value with a caution
+        (extrapolated nitrogen liquids, phase-diagram-only T terms, …) or not."""
+        rows = self._interval_rows(self.points, {"model": "pred_kJ", "Miedema": "miedema_kJ"}, "data", "Miedema")
+        return pd.DataFrame([{"systems": int(self.points.loc[self.points["data"] == row["group"], "system"].nunique())
+                              if row["group"] != "all" else int(self.points["system"].nunique()),
+                              **{k: format_interval(v) if isinstance(v, tuple) else v for k, v in row.items()}}
+                             for row in rows])
+
+    def concentration_table(self, top: int = 5) -> pd.DataFrame:
+        """The ``top`` systems with the largest share of the model's squared error (and their share of
+        Miedema's): how heavy-tailed the held-out errors are."""
+        sq = self.points.assign(model=(self.points["pred_kJ"] - self.points["HM_MIX_kJ"])**2,
+                                Miedema=(self.points["miedema_kJ"] - self.points["HM_MIX_kJ"])**2)
+        per_system = sq.groupby("system")[["model", "Miedema"]].sum()
+        share = (per_system / per_system.sum()).sort_values("model", ascending=False).head(top)
+        classes = self.points.groupby("system")["miedema_class"].first()
+        flagged = self.points.groupby("system")["data"].first()
+        return pd.DataFrame({"system": share.index, "miedema_class": classes[share.index].to_numpy(),
+                             "data": flagged[share.index].to_numpy(),
+                             "model share": share["model"].to_numpy(), "Miedema share": share["Miedema"].to_numpy()})
 
     def accuracy_table(self) -> pd.DataFrame:
         """RMSE/MAE (kJ/mol) of the model and of Miedema, all held-out points and per Miedema class."""
@@ -167,6 +190,9 @@ class CVResult:
              f"{len(self.points)} points), kJ/mol, 95 % bootstrap-over-systems intervals",
              self.interval_table().T.reset_index()),
             ("RMSE/MAE, kJ/mol", self.accuracy_table()),
+            ("held-out accuracy by data caution (flagged in the source table or not), kJ/mol",
+             self.caution_table().T.reset_index()),
+            ("systems holding the largest shares of the squared error", self.concentration_table()),
             ("extremum of each held-out curve (largest |ΔH_obs|), kJ/mol", self.extremum_table()),
             (f"coverage of the nominal {self.coverage:.0%} interval on held-out points", self.coverage_table()),
             ("AIMD points (Bizot 2026), RMSE/MAE kJ/mol", self.aimd_table()),
@@ -178,6 +204,9 @@ class CVResult:
         return {"intervals": self._interval_rows(self.points, {"model": "pred_kJ", "Miedema": "miedema_kJ"},
                                                  "miedema_class", "Miedema"),
                 "accuracy": self.accuracy_table().to_dict("records"),
+                "caution": self._interval_rows(self.points, {"model": "pred_kJ", "Miedema": "miedema_kJ"}, "data",
+                                               "Miedema"),
+                "concentration": self.concentration_table().to_dict("records"),
                 "extremum": self.extremum_table().to_dict("records"),
                 "coverage": self.coverage_table().to_dict("records"),
                 "aimd": self.aimd_table().to_dict("records"),
@@ -190,6 +219,8 @@ def _held_out(estimator, test: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "system": test["system"].to_numpy(), "x_B": test["x_B"].to_numpy(), "kind": test["kind"].to_numpy(),
         "source": test["source"].to_numpy(), "miedema_class": miedema["miedema_class"].to_numpy(),
+        "data": (test["caution"].notna().map({True: "caution", False: "unflagged"}).to_numpy()
+                 if "caution" in test.columns else "unflagged"),
         "HM_MIX_kJ": test["HM_MIX_J"].to_numpy() / 1000, "pred_kJ": mean / 1000, "sigma_kJ": std / 1000,
         "miedema_kJ": miedema["miedema_J"].to_numpy() / 1000})
 
