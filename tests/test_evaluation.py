@@ -87,7 +87,7 @@ def test_caution_split_and_error_concentration():
     data["caution"] = np.where(data["system"].isin(flagged), "extrapolated", None)
     data.loc[data["system"] == outlier, "HM_MIX_J"] += 50000.0  # Miedema misses this system by 50 kJ/mol
     result = nested_cross_validation(data, RecordingEstimator(), outer_folds=5, progress=False, n_boot=50)
-    table = result.caution_table().set_index("group")
+    table = result.interval_table("data").set_index("group")
     assert table.loc["caution", "systems"] == 3
     assert table.loc["unflagged", "systems"] == len(systems) - 3
     assert table.loc["all", "systems"] == len(systems)

@@ -104,21 +104,13 @@ class CVResult:
         return [{"group": name, **bootstrap_errors(sub, "HM_MIX_kJ", predictions, reference=reference,
                                                    n_boot=self.n_boot)} for name, sub in groups]
 
-    def interval_table(self) -> pd.DataFrame:
+    def interval_table(self, by: str = "miedema_class") -> pd.DataFrame:
         """RMSE, median absolute error (kJ/mol) and model/Miedema RMSE ratio, each with its 95 %
-        bootstrap-over-systems interval, overall and per Miedema class (``"est [low, high]"`` text)."""
-        rows = self._interval_rows(self.points, {"model": "pred_kJ", "Miedema": "miedema_kJ"}, "miedema_class",
-                                   "Miedema")
+        bootstrap-over-systems interval, overall and per ``by`` group (``"est [low, high]"`` text):
+        per Miedema class by default, or ``by="data"`` for values the source tables flag with a
+        caution (extrapolated nitrogen liquids, phase-diagram-only T terms, …) against the rest."""
+        rows = self._interval_rows(self.points, {"model": "pred_kJ", "Miedema": "miedema_kJ"}, by, "Miedema")
         return pd.DataFrame([{k: format_interval(v) if isinstance(v, tuple) else v for k, v in row.items()}
-                             for row in rows])
-
-    def caution_table(self) -> pd.DataFrame:
-        """:meth:`interval_table` split by whether the source flags the held-out value with a caution
-        (extrapolated nitrogen liquids, phase-diagram-only T terms, …) or not."""
-        rows = self._interval_rows(self.points, {"model": "pred_kJ", "Miedema": "miedema_kJ"}, "data", "Miedema")
-        return pd.DataFrame([{"systems": int(self.points.loc[self.points["data"] == row["group"], "system"].nunique())
-                              if row["group"] != "all" else int(self.points["system"].nunique()),
-                              **{k: format_interval(v) if isinstance(v, tuple) else v for k, v in row.items()}}
                              for row in rows])
 
     def concentration_table(self, top: int = 5) -> pd.DataFrame:
@@ -191,7 +183,7 @@ class CVResult:
              self.interval_table().T.reset_index()),
             ("RMSE/MAE, kJ/mol", self.accuracy_table()),
             ("held-out accuracy by data caution (flagged in the source table or not), kJ/mol",
-             self.caution_table().T.reset_index()),
+             self.interval_table("data").T.reset_index()),
             ("systems holding the largest shares of the squared error", self.concentration_table()),
             ("extremum of each held-out curve (largest |ΔH_obs|), kJ/mol", self.extremum_table()),
             (f"coverage of the nominal {self.coverage:.0%} interval on held-out points", self.coverage_table()),

@@ -11,7 +11,9 @@ Every observed curve is reduced to its coefficients (:mod:`mixcalphad.model.curv
 fixes c0 only) and the coefficients are learned from pair features (:mod:`mixcalphad.model.pair_features`)
 by two learners (:mod:`mixcalphad.model.learners`): LightGBM with a Huber loss, one model per
 coefficient, and a zero-mean Gaussian process on c0 and c1. The coefficients are their ``blend``
-(c2 from LightGBM alone); curve weights are 1/(curves of the system). The prediction is exactly a
+(c2 from LightGBM alone); curve weights are 1/(curves of the system), values flagged with a
+``caution`` included at full weight (the Huber loss is their robust treatment; down-weighting them
+was measured worse, see ``benchmarks/predictor_variants.py``). The prediction is exactly a
 Redlich–Kister polynomial: smooth, symmetric under (A, x_B) ↔ (B, 1 − x_B) and 0 at x = 0 and 1.
 
 Uncertainty
