@@ -11,7 +11,8 @@ stand-in, not a predictor.
 
 Run: ``python benchmarks/aimd_local.py [--atoms 100] [--ps 12] [--stage-ps 2] [--T 1900]``
 
-``--mlip``: the same protocol with CHGNet (``pip install torch==2.13.0 chgnet``; one torch thread)
+``--mlip``: the same protocol with CHGNet (``pip install torch==2.13.0 chgnet``; one torch thread) or,
+with ``--calculator sevennet``, SevenNet-0 (``pip install sevenn==0.13.0``)
 for a few of the paper's Table 1 systems that share the Ir reference at 2750 K, in small cells and
 short runs — *screening estimates* — against the paper's AIMD values, with Spearman's rank
 correlation over what was computed and the cost per run:
@@ -32,7 +33,7 @@ MLIP_SYSTEMS = ("IR-MO", "IR-AL", "IR-TI")
 
 
 def mlip_table(args) -> None:
-    """CHGNet ΔH_mix of Table 1 systems (screening) against the paper's AIMD values."""
+    """MLIP (CHGNet or SevenNet) ΔH_mix of Table 1 systems (screening) against the paper's AIMD values."""
     import numpy as np
     import pandas as pd
     from importlib import resources
@@ -46,17 +47,18 @@ def mlip_table(args) -> None:
     paper = {system_name(*parse_system(r.pair)): float(r.HM_MIX_kJ)
              for r in table[table["status"] == "value"].itertuples(index=False)}
     start = time.perf_counter()
-    results = run_local_md_many(list(MLIP_SYSTEMS), calculator="chgnet", n_atoms=args.atoms, ps=args.ps,
+    results = run_local_md_many(list(MLIP_SYSTEMS), calculator=args.calculator, n_atoms=args.atoms, ps=args.ps,
                                 stage_ps=args.stage_ps, max_stages=args.max_stages, seed=args.seed,
                                 parallel=args.parallel, max_extensions=0)
     wall = time.perf_counter() - start
     runs = {r.run_id: r for res in results for r in res.runs.values()}
     steps = sum(r.steps for r in runs.values())
-    print(f"CHGNet ({results[0].settings.calculator_version}) screening estimates: {args.atoms} atoms per run, "
+    label = {"chgnet": "CHGNet", "sevennet": "SevenNet"}[args.calculator]
+    print(f"{label} ({results[0].settings.calculator_version}) screening estimates: {args.atoms} atoms per run, "
           f"Langevin, 3 fs, stages {args.stage_ps:g} ps, production {args.ps:g} ps; {len(runs)} runs "
           f"(Ir shared), {steps} steps, wall {wall:.0f} s ({wall / len(runs):.0f} s per run, "
           f"{1000 * np.mean([r.s_per_step for r in runs.values()]):.0f} ms/step)")
-    print("| system | T (K) | AIMD (paper) kJ/mol | CHGNet kJ/mol | flags |")
+    print(f"| system | T (K) | AIMD (paper) kJ/mol | {label} kJ/mol | flags |")
     print("|---|---|---|---|---|")
     ours, ref = [], []
     for res in results:
@@ -81,7 +83,9 @@ def main() -> None:
     parser.add_argument("--max-extensions", type=int, default=3, help="stage extensions (see aimd.volume)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--parallel", default="auto", choices=("auto", "dask", "serial"))
-    parser.add_argument("--mlip", action="store_true", help="the CHGNet screening table instead (see above)")
+    parser.add_argument("--mlip", action="store_true", help="the MLIP screening table instead (see above)")
+    parser.add_argument("--calculator", default="chgnet", choices=("chgnet", "sevennet"),
+                        help="the MLIP of --mlip")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.mlip:

@@ -179,7 +179,7 @@ def _system_liquidus(row: dict, fits: list[dict], deadline: float, cap_s: float)
     from mixcalphad.calphad.liquid_swap import replace_liquid
     from mixcalphad.calphad.liquidus import LiquidusCalculator
     from mixcalphad.calphad.redlich_kister import RKFit
-    from mixcalphad.data.tdb_read import liquid_phases
+    from mixcalphad.data.tdb_read import liquid_phases, resolve_liquid
 
     system, a, b = row["system"], row["a"], row["b"]
 
@@ -191,7 +191,7 @@ def _system_liquidus(row: dict, fits: list[dict], deadline: float, cap_s: float)
     if row["path"] not in _DBS:
         _DBS[row["path"]] = Database(row["path"])
     db = _DBS[row["path"]]
-    others = (set(liquid_phases(db)) - {"LIQUID"}) | {"GAS"}
+    others = (set(liquid_phases(db)) - {resolve_liquid(db)}) | {"GAS"}
     phases = [p for p in filter_phases(db, unpack_species(db, [a, b, "VA"])) if p not in others]
     x = np.asarray(X)
     kw = {"T_min": T_MIN_K, "step": STEP_K, "tol": TOL_K, "progress": False}

@@ -165,3 +165,21 @@ def test_rkfit_mapping_is_accepted(db):
     rk = _fit("CU-NI", [-20000.0]).fit
     new = replace_liquid(db, {"NI-CU": rk})
     np.testing.assert_allclose(_mix(new, ("CU", "NI"), "HM_MIX", [0.5], 1000.0), [-5000.0], atol=1e-6)
+
+
+def test_a_liquid_under_another_name_is_found_or_named():
+    renamed = TDB.replace("LIQUID", "LIQUID_CUNI")
+    db = Database.from_string(renamed, fmt="tdb")
+    new = replace_liquid(db, [_fit("CU-NI", [-20000.0])])  # the database's one liquid-like phase
+    swapped = _dump(new, "LIQUID_CUNI", [["CU", "NI"]])
+    assert [(t, n) for t, n, _ in swapped] == [("L", 0)] and "-20000.0" in swapped[0][2]
+    assert _dump(new, "LIQUID_CUNI", [["AL", "CU"]]) == _dump(db, "LIQUID_CUNI", [["AL", "CU"]])
+    # two liquid-like phases: the caller must name one
+    second = renamed + "PHASE IONIC_LIQ % 1 1.0 !\nCONSTITUENT IONIC_LIQ : CU,NI : !\n"
+    db2 = Database.from_string(second, fmt="tdb")
+    with pytest.raises(TDBError, match="several liquid-like phases .*IONIC_LIQ, LIQUID_CUNI"):
+        replace_liquid(db2, [_fit("CU-NI", [-20000.0])])
+    named = replace_liquid(db2, [_fit("CU-NI", [-20000.0])], liquid="liquid_cuni")
+    assert _dump(named, "LIQUID_CUNI", [["CU", "NI"]]) == swapped
+    with pytest.raises(TDBError, match="no phase named LIQUID "):
+        replace_liquid(db, [_fit("CU-NI", [-20000.0])], liquid="LIQUID")

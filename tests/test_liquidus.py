@@ -129,3 +129,20 @@ def test_a_self_contained_mixcalphad_file_gets_a_caveat(tdb, tmp_path, capsys):
     assert main(["liquidus", str(path), "--elements", "CU", "NI", "--x", "0.5"]) == 0
     assert "warning: cuni.tdb is a mixcalphad self-contained file" in capsys.readouterr().err
     assert liquidus(tdb, ["CU", "NI"], [0.5], T_min=500, T_max=1900, progress=False).caveat == ""
+
+
+def test_a_liquid_under_another_name(tmp_path, capsys):
+    path = tmp_path / "renamed.tdb"
+    path.write_text(IDEAL_TDB.replace("LIQUID", "LIQUID_X"))
+    x_ni = np.array([0.3, 0.8])
+    result = liquidus(path, ["CU", "NI"], x_ni, T_min=500, T_max=1900, progress=False)
+    expected = np.maximum(schroeder("CU", 1 - x_ni), schroeder("NI", x_ni))
+    np.testing.assert_allclose(result.T_K, expected, atol=0.2)
+    assert result.primary == ["SOLCU", "SOLNI"]
+    with pytest.raises(TDBError, match="no phase named LIQUID "):
+        LiquidusCalculator(path, ["CU", "NI"], liquid="LIQUID")
+    assert main(["liquidus", str(path), "--elements", "CU", "NI", "--x", "0.3", "--t-min", "500",
+                 "--liquid", "liquid_x", "--json"]) == 0
+    assert '"T_liquidus_K"' in capsys.readouterr().out
+    assert main(["liquidus", str(path), "--elements", "CU", "NI", "--x", "0.3", "--liquid", "SLAG"]) == 2
+    assert "no phase named SLAG" in capsys.readouterr().err

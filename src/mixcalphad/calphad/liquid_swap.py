@@ -11,7 +11,8 @@ ternary terms and FUNCTIONs. The input Database is never modified.
 Uses: the liquidus benchmark (assessed solids + our liquid against the full assessment) and
 ``fill --replace`` (our liquid in a user's file).
 
-Only a one-sublattice substitutional LIQUID made of pure elements can be edited this way (the rule
+The liquid is ``LIQUID``, else the database's one liquid-like phase (``LIQUID_RENB``), or the phase
+named by ``liquid=``. Only a one-sublattice substitutional liquid of pure elements can be edited this way (the rule
 of :func:`mixcalphad.data.tdb_read.liquid_problem`); anything else (ionic two-sublattice liquids,
 associates) raises :class:`~mixcalphad.errors.TDBError`, as does an element of a fit that the
 Database or its LIQUID lacks.
@@ -25,17 +26,18 @@ import copy
 import math
 
 from mixcalphad.calphad.binary_fit import as_fits
-from mixcalphad.calphad.database import LIQUID, interaction_expr
+from mixcalphad.calphad.database import interaction_expr
 from mixcalphad.calphad.redlich_kister import ENTHALPY_ONLY, TemperatureModel
-from mixcalphad.data.tdb_read import liquid_problem
+from mixcalphad.data.tdb_read import LIQUID, resolve_liquid
 from mixcalphad.errors import TDBError
 
 #: Parameter types removed for a replaced binary (interaction ``L`` and old-style ``G``).
 REPLACED_TYPES = ("L", "G")
 
 
-def binary_liquid_parameters(db, a: str, b: str) -> list[dict]:
-    """LIQUID parameters (types :data:`REPLACED_TYPES`) whose constituents are exactly ``a`` and ``b``.
+def binary_liquid_parameters(db, a: str, b: str, liquid: str = LIQUID) -> list[dict]:
+    """Parameters of the phase ``liquid`` (types :data:`REPLACED_TYPES`) whose constituents are exactly
+    ``a`` and ``b``.
 
     One sublattice holding the two elements, any order and any ``parameter_order``; parameters
     that also involve a third species (ternary terms, ``VA``) are not included.
@@ -48,12 +50,12 @@ def binary_liquid_parameters(db, a: str, b: str) -> list[dict]:
         return (len(constituents) == 1 and len(constituents[0]) == 2
                 and {str(getattr(s, "name", s)).upper() for s in constituents[0]} == wanted)
 
-    query = ((where("phase_name") == LIQUID) & where("parameter_type").one_of(list(REPLACED_TYPES))
+    query = ((where("phase_name") == liquid) & where("parameter_type").one_of(list(REPLACED_TYPES))
              & where("constituent_array").test(exactly_pair))
     return db._parameters.search(query)
 
 
-def replace_liquid(db, fits, *, temperature_model: TemperatureModel = ENTHALPY_ONLY):
+def replace_liquid(db, fits, *, temperature_model: TemperatureModel = ENTHALPY_ONLY, liquid: str | None = None):
     """A copy of ``db`` whose LIQUID interactions of the fitted binaries are the fits'.
 
     Parameters
@@ -67,17 +69,21 @@ def replace_liquid(db, fits, *, temperature_model: TemperatureModel = ENTHALPY_O
     temperature_model : TemperatureModel, optional
         How the coefficients depend on T (default enthalpy-only, ``L_n = a_n``; Kaptay:
         ``L_n = a_n (1 − T/τ)``). Parameters are valid from 298.15 K to 6000 K.
+    liquid : str, optional
+        The liquid phase to edit (default ``LIQUID``, else the database's one liquid-like phase, e.g.
+        ``LIQUID_RENB``; :func:`~mixcalphad.data.tdb_read.resolve_liquid`).
 
     Returns
     -------
     pycalphad.Database
-        A deep copy with, for each fitted binary, every ``L``/``G`` LIQUID parameter of exactly
-        that pair removed and ``L(LIQUID,A,B;n)`` written for each non-zero ``a_n``.
+        A deep copy with, for each fitted binary, every ``L``/``G`` parameter of the liquid of exactly
+        that pair removed and ``L(<liquid>,A,B;n)`` written for each non-zero ``a_n``.
 
     Raises
     ------
     TDBError
-        ``LIQUID`` is missing or not a one-sublattice substitutional liquid of pure elements; an
+        No usable liquid (missing, several liquid-like phases and none named, or not a one-sublattice
+        substitutional liquid of pure elements); an
         element of a fit is not in the database or not a constituent of its LIQUID; a
         coefficient is not finite.
 
@@ -86,28 +92,29 @@ def replace_liquid(db, fits, *, temperature_model: TemperatureModel = ENTHALPY_O
     >>> from mixcalphad.calphad.redlich_kister import RKFit
     >>> new = replace_liquid(db, {"CU-NI": RKFit(...)})        # doctest: +SKIP
     """
-    problem = liquid_problem(db, LIQUID)
-    if problem:
-        raise TDBError(f"cannot replace liquid interactions: {problem}")
+    try:
+        phase = resolve_liquid(db, liquid)
+    except TDBError as exc:
+        raise TDBError(f"cannot replace liquid interactions: {exc}") from None
     chosen = as_fits(fits)
-    liquid = {s.name for s in db.phases[LIQUID].constituents[0]}
+    constituents = {s.name for s in db.phases[phase].constituents[0]}
     for name, fit in chosen.items():
         for element in fit.pair:
             if element not in db.elements:
                 raise TDBError(f"{name}: the database has no element {element}")
-            if element not in liquid:
-                raise TDBError(f"{name}: {element} is not a constituent of the database's {LIQUID} "
-                               f"(constituents: {', '.join(sorted(liquid))})")
+            if element not in constituents:
+                raise TDBError(f"{name}: {element} is not a constituent of the database's {phase} "
+                               f"(constituents: {', '.join(sorted(constituents))})")
         bad = [n for n, value in enumerate(fit.fit.coefficients) if not math.isfinite(float(value))]
         if bad:
             raise TDBError(f"{name}: L{bad[0]} is not finite ({fit.fit.coefficients[bad[0]]})")
     new = copy.deepcopy(db)
     for name, fit in chosen.items():
         a, b = fit.pair
-        doc_ids = [p.doc_id for p in binary_liquid_parameters(new, a, b)]
+        doc_ids = [p.doc_id for p in binary_liquid_parameters(new, a, b, phase)]
         if doc_ids:
             new._parameters.remove(doc_ids=doc_ids)
         for n, value in enumerate(fit.fit.coefficients):
             if float(value) != 0.0:
-                new.add_parameter("L", LIQUID, [[a, b]], n, interaction_expr(float(value), temperature_model))
+                new.add_parameter("L", phase, [[a, b]], n, interaction_expr(float(value), temperature_model))
     return new

@@ -23,12 +23,10 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from mixcalphad.chem.binaries import normalize_symbol
-from mixcalphad.data.tdb_read import read_database
+from mixcalphad.data.tdb_read import liquid_phases, read_database, resolve_liquid
 from mixcalphad.errors import CompositionError, MixcalphadError, TDBError
 
 log = logging.getLogger(__name__)
-
-LIQUID = "LIQUID"
 
 
 @dataclass(frozen=True)
@@ -84,9 +82,19 @@ class LiquidusCalculator:
         Two or three elements.
     phases : sequence of str, optional
         Phases to consider (default: every phase of the database that these elements can form).
+    liquid : str, optional
+        The liquid phase (default ``LIQUID``, else the database's one liquid-like phase; see
+        :func:`~mixcalphad.data.tdb_read.resolve_liquid`). Other liquid-like phases are left out
+        unless listed in ``phases``.
+
+    Raises
+    ------
+    TDBError
+        An element or the liquid is missing, several liquid-like phases and none named, or pycalphad
+        cannot build the models.
     """
 
-    def __init__(self, db, elements: Sequence[str], phases: Sequence[str] | None = None):
+    def __init__(self, db, elements: Sequence[str], phases: Sequence[str] | None = None, liquid: str | None = None):
         from pycalphad.core.utils import filter_phases, instantiate_models, unpack_species
 
         self.caveat = ideal_solids_caveat(db)
@@ -100,11 +108,16 @@ class LiquidusCalculator:
         missing = [e for e in self.elements if e not in self.db.elements]
         if missing:
             raise TDBError(f"the database has no element {', '.join(missing)} (it has {sorted(self.db.elements)})")
+        self.liquid = resolve_liquid(self.db, liquid)
         self.components = [*self.elements, "VA"] if "VA" in self.db.elements else list(self.elements)
         available = filter_phases(self.db, unpack_species(self.db, self.components))
-        self.phases = sorted(available if phases is None else [p for p in phases if p in available])
-        if LIQUID not in self.phases:
-            raise TDBError(f"the database has no LIQUID phase for {'-'.join(self.elements)}")
+        if phases is None:
+            other_liquids = set(liquid_phases(self.db)) - {self.liquid}
+            phases = [p for p in available if p not in other_liquids]
+        self.phases = sorted(p for p in phases if p in available)
+        if self.liquid not in self.phases:
+            raise TDBError(f"the database's {self.liquid} cannot form {'-'.join(self.elements)} "
+                           f"(or was left out of phases)")
         try:
             self.models = instantiate_models(self.db, self.components, self.phases)
         except (ValueError, KeyError) as exc:  # pycalphad's model-building complaints
@@ -122,12 +135,12 @@ class LiquidusCalculator:
 
     def _liquid_fraction(self, eq) -> np.ndarray:
         phase, amount = eq.Phase.values, eq.NP.values
-        return np.nansum(np.where(phase == LIQUID, amount, 0.0), axis=-1).squeeze(axis=(0, 1))
+        return np.nansum(np.where(phase == self.liquid, amount, 0.0), axis=-1).squeeze(axis=(0, 1))
 
     def _phases_at(self, x, T) -> str:
         eq = self._equilibrium(x, T)
         phase, amount = eq.Phase.values.reshape(-1), eq.NP.values.reshape(-1)
-        names = sorted({p for p, n in zip(phase, amount) if p and p != LIQUID and n > 1e-9})
+        names = sorted({p for p, n in zip(phase, amount) if p and p != self.liquid and n > 1e-9})
         return "+".join(names)
 
     def compute(self, x, *, T_min: float = 300.0, T_max: float | None = None, step: float = 25.0,
@@ -203,8 +216,8 @@ def ideal_solids_caveat(db) -> str:
 
 def liquidus(db, elements: Sequence[str], x, **options) -> LiquidusResult:
     """Liquidus temperatures of a binary or ternary (see :meth:`LiquidusCalculator.compute`)."""
-    phases = options.pop("phases", None)
-    return LiquidusCalculator(db, elements, phases).compute(x, **options)
+    phases, liquid = options.pop("phases", None), options.pop("liquid", None)
+    return LiquidusCalculator(db, elements, phases, liquid).compute(x, **options)
 
 
 def isopleth(start: Sequence[float], end: Sequence[float], n: int = 11) -> np.ndarray:

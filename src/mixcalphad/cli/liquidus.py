@@ -41,7 +41,8 @@ def cmd_liquidus(args) -> int:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the caveat is printed below
-        result = liquidus(args.tdb, args.elements, compositions(args), T_min=args.t_min, T_max=args.t_max)
+        result = liquidus(args.tdb, args.elements, compositions(args), T_min=args.t_min, T_max=args.t_max,
+                          liquid=args.liquid)
     figure = liquidus_plot(result, args.plot) if args.plot else None
     if result.caveat and not args.json:
         import sys
@@ -69,5 +70,7 @@ def register(sub) -> None:
     p.add_argument("--points", type=int, default=11, help="compositions along --isopleth")
     p.add_argument("--t-min", type=float, default=300.0, help="lowest temperature searched (K)")
     p.add_argument("--t-max", type=float, default=None, help="highest temperature searched (K; default: max Tm + 500)")
+    p.add_argument("--liquid", metavar="PHASE", default=None,
+                   help="the liquid phase (default LIQUID, else the database's one liquid-like phase)")
     p.add_argument("--plot", metavar="PNG", help="write a plot")
     p.set_defaults(func=cmd_liquidus)

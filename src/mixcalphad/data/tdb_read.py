@@ -151,6 +151,33 @@ def liquid_phases(db: Database) -> list[str]:
     return sorted(name for name in db.phases if "LIQ" in name.upper())
 
 
+def resolve_liquid(db: Database, liquid: str | None = None) -> str:
+    """The name of the database's usable binary substitutional liquid.
+
+    ``liquid`` given: that phase, checked by :func:`liquid_problem`. Otherwise ``LIQUID`` when the
+    database has it, else its one usable liquid-like phase (``LIQUID_RENB`` in ``nbre_liu.tdb``).
+
+    Raises
+    ------
+    TDBError
+        The named phase is not usable, there is no usable liquid-like phase, or there are several
+        (name one).
+    """
+    if liquid is not None:
+        problem = liquid_problem(db, liquid.upper())
+        if problem:
+            raise TDBError(problem)
+        return liquid.upper()
+    candidates = liquid_phases(db)
+    usable = [p for p in candidates if liquid_problem(db, p) is None]
+    if len(usable) == 1:
+        return usable[0]
+    if not usable:
+        reasons = "; ".join(liquid_problem(db, p) for p in candidates) or "no other phase name contains LIQ"
+        raise TDBError(f"no phase named {LIQUID} and no usable substitutional liquid ({reasons})")
+    raise TDBError(f"the database has several liquid-like phases ({', '.join(usable)}): name the liquid")
+
+
 def liquid_problem(db: Database, phase: str = LIQUID) -> str | None:
     """Why ``phase`` is not a usable binary substitutional liquid, or None when it is.
 
