@@ -178,12 +178,34 @@ def test_jobflow_export_needs_atomate2(tmp_path):
     try:
         import atomate2  # noqa: F401
         import jobflow  # noqa: F401
+        from pymatgen.core import Structure
     except ImportError:
         with pytest.raises(OptionalDependencyError, match="atomate2"):
             to_jobflow_flow(tmp_path / "runs")
         pytest.skip("atomate2/jobflow not installed: only the clear error is tested")
     flow = to_jobflow_flow(tmp_path / "runs")
-    assert len(flow.jobs) == 9
+    assert len(flow.jobs) == 9  # three runs × three volume stages
+    from mixcalphad.aimd.workflows import _typed
+
+    for job in flow.jobs:
+        run_id, stage = job.name.split()
+        folder = tmp_path / "runs" / run_id / "volume" / stage
+        ours = {k: _typed(v) for k, v in read_incar(folder / "INCAR").items() if k != "SYSTEM"}
+        inputs = job.maker.input_set_generator.get_input_set(job.function_args[0], potcar_spec=True)
+        theirs = dict(inputs.incar)
+        # the INCAR atomate2 would write is ours, tag for tag (strings compared as VASP does, case-blind)
+        assert set(theirs) == set(ours)
+        for tag, value in ours.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                assert float(theirs[tag]) == pytest.approx(value), tag
+            else:
+                assert str(theirs[tag]).upper() == str(value).upper(), tag
+        assert inputs.kpoints.style.name == "Gamma" and tuple(inputs.kpoints.kpts[0]) == (1, 1, 1)
+        assert job.function_args[0].composition == Structure.from_file(folder / "POSCAR").composition
+    settings = RunSettings()
+    generator = flow.jobs[0].maker.input_set_generator
+    assert generator.user_potcar_settings == {"Al": settings.potcar_label("AL"), "Ir": settings.potcar_label("IR")}
+    assert generator.user_potcar_functional == "PBE_54"
 
 
 # ---------------------------------------------------------------------- reading outputs

@@ -14,7 +14,9 @@ takes — and, with atomate2, as atomate2 ``MDMaker`` jobs.
 ``vasp_cmd`` is the shell command that runs VASP in a folder (``srun vasp_gam``; a test passes a
 fake VASP that writes designed outputs). Run it with ``jobflow.managers.local.run_locally`` on one
 machine, or submit it to FireWorks/jobflow-remote. :func:`to_jobflow_flow` (atomate2 and pymatgen,
-heavy, optional and untested here) exports the folders' inputs as atomate2 ``MDMaker`` jobs instead.
+heavy and optional: ``pip install atomate2``) exports the folders' inputs as atomate2 ``MDMaker`` jobs
+instead, with exactly our INCAR (atomate2's own MD defaults such as ``LASPH`` or ``NELM`` are removed),
+Γ-only k-points and the pinned POTCARs.
 """
 from __future__ import annotations
 
@@ -145,13 +147,18 @@ def to_jobflow_flow(out: str | Path, *, stage: str = "volume"):
 
     Needs the optional packages atomate2 and jobflow (``pip install atomate2``); each job gets the
     POSCAR and the INCAR tags of a stage folder (``stage="volume"``) or of the production folders
-    that have a POSCAR (``stage="production"``), Γ-only k-points, and the pinned POTCAR labels.
+    that have a POSCAR (``stage="production"``), Γ-only k-points, and the pinned POTCAR labels and
+    set. The INCAR is ours tag for tag: the tags atomate2's MD input set would add (``LASPH``,
+    ``NELM``, ``LAECHG``…; some change the energies) are removed, so the exported runs follow the
+    same protocol as the folders.
 
     Raises
     ------
     OptionalDependencyError
         atomate2, jobflow or pymatgen is not installed.
     """
+    import dataclasses
+
     try:
         from atomate2.vasp.jobs.md import MDMaker
         from atomate2.vasp.sets.core import MDSetGenerator
@@ -172,14 +179,18 @@ def to_jobflow_flow(out: str | Path, *, stage: str = "volume"):
                 continue
             incar = {k: v for k, v in read_incar(folder / "INCAR").items() if k != "SYSTEM"}
             settings = RunSettings.from_dict(meta["settings"])
+            ours = {k: _typed(v) for k, v in incar.items()}
             generator = MDSetGenerator(
                 ensemble="nvt", start_temp=settings.T_K, end_temp=settings.T_K,
-                nsteps=int(incar["NSW"]), time_step=settings.potim_fs,
-                user_incar_settings={k: _typed(v) for k, v in incar.items()},
+                nsteps=int(incar["NSW"]), time_step=settings.potim_fs, user_incar_settings=ours,
                 user_kpoints_settings=Kpoints.gamma_automatic((1, 1, 1)),
-                user_potcar_settings={el.capitalize(): settings.potcar_label(el) for el in meta["composition"]})
+                user_potcar_settings={el.capitalize(): settings.potcar_label(el) for el in meta["composition"]},
+                user_potcar_functional=settings.potcar_set.replace(".", "_"))
+            structure = Structure.from_file(folder / "POSCAR")
+            added = set(generator.get_input_set(structure, potcar_spec=True).incar) - set(ours)
+            generator = dataclasses.replace(generator, user_incar_settings={**ours, **dict.fromkeys(added)})
             maker = MDMaker(name=f"{rid} {folder.name}", input_set_generator=generator)
-            jobs.append(maker.make(Structure.from_file(folder / "POSCAR")))
+            jobs.append(maker.make(structure))
     return Flow(jobs, name=f"mixcalphad AIMD {out.name} ({stage})")
 
 
