@@ -39,7 +39,8 @@ def test_aimd_table_is_the_papers_table_1():
 def test_extra_table_has_109_binaries_with_provenance():
     extra = extra_assessed_observations()
     assert list(extra.columns) == [*OBSERVATION_COLUMNS, "caution"]
-    assert extra["caution"].isna().all()
+    # the table itself flags nothing; only our own source caution (GA-ND) is added
+    assert set(extra.loc[extra["caution"].notna(), "system"]) == {"GA-ND"}
     assert extra["system"].nunique() == 109
     assert (extra["T_K"] == 1873.0).all()
     assert extra["source"].str.contains(":").all()
@@ -65,6 +66,24 @@ def test_second_extra_table_keeps_its_cautions():
 def test_packaged_tables_are_the_shared_ones(name):
     packaged = resources.files("mixcalphad.data").joinpath(name).read_bytes()
     assert packaged == (SHARED / name).read_bytes()
+
+
+def test_our_source_cautions_flag_rows_and_keep_the_numbers():
+    ours = pd.read_csv(resources.files("mixcalphad.data").joinpath("source_cautions.csv").open())
+    tables = pd.concat([extra_assessed_observations(c) for c in EXTRA_TABLES], ignore_index=True)
+    raw = pd.concat([pd.read_csv(resources.files("mixcalphad.data").joinpath(t).open()) for t in EXTRA_TABLES.values()],
+                    ignore_index=True)
+    for row in ours.itertuples():
+        hit = (tables["system"] == row.system) & (tables["source"] == row.source)
+        assert hit.sum() == 9, f"{row.system}: a source caution must match a packaged curve"  # no typo goes unseen
+        assert (tables.loc[hit, "caution"] == row.caution).all()
+        same = (raw["system"] == row.system) & (raw["source"] == row.source)
+        assert sorted(tables.loc[hit, "HM_MIX_J"]) == sorted(raw.loc[same, "HM_MIX_J"])  # numbers untouched
+    ga_nd = tables[tables["system"] == "GA-ND"]
+    assert ga_nd["caution"].str.contains("placeholder").all()
+    # a caution a packaged table gives itself is kept, never replaced
+    assert extra_assessed_observations("assessed-extra2").groupby("system")["caution"].first()["FE-N"].startswith(
+        "nitrogen liquid")
 
 
 def test_cautions_reach_the_store(tmp_path):

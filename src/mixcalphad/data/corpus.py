@@ -9,6 +9,9 @@ Three sources, in order of precedence for a binary:
    more from other public repositories, with a ``caution`` where a value deserves a lower weight
    (nitrogen liquids fitted for dilute N only, large T terms fitted to phase diagrams only, no
    citation, two public descriptions that disagree), carried into the store's ``caution`` column.
+   ``data/source_cautions.csv`` adds our own cautions to rows the tables leave unflagged, each
+   with the source's evidence (GA-ND: a round-number placeholder liquid in a database whose header
+   says its Ga parameters are not assessed); the numbers themselves are never changed.
    A binary already harvested from a TDB, or taken from an earlier table, is *not* taken again (the
    harvested file wins), so no binary counts twice.
 3. **AIMD** — the founding paper's Table 1 (``data/aimd_bizot2026.csv``): 29 equimolar values and 8
@@ -35,6 +38,8 @@ EXTRA_TABLE = "assessed_hmix_extra.csv"
 EXTRA_TABLE_2 = "assessed_hmix_extra2.csv"
 #: The packaged assessed tables by collection name, in order of precedence.
 EXTRA_TABLES = {"assessed-extra": EXTRA_TABLE, "assessed-extra2": EXTRA_TABLE_2}
+#: Cautions mixcalphad adds to packaged rows (system, source, caution), with the evidence in the text.
+SOURCE_CAUTIONS = "source_cautions.csv"
 AIMD_TABLE = "aimd_bizot2026.csv"
 AIMD_SOURCE = "Bizot2026-Table1"
 AIMD_REFERENCE = ("Bizot, Tamura, Deffrennes, Comput. Mater. Sci. (2026) 114568, Table 1: "
@@ -62,7 +67,7 @@ def extra_assessed_observations(collection: str = "assessed-extra") -> pd.DataFr
     Returns
     -------
     pandas.DataFrame
-        :data:`OBSERVATION_COLUMNS` and ``caution`` (None where the table gives none).
+        :data:`OBSERVATION_COLUMNS` and ``caution`` (the table's, else :data:`SOURCE_CAUTIONS`', else None).
     """
     if collection not in EXTRA_TABLES:
         raise DatasetError(f"no packaged assessed table {collection!r}; known: {list(EXTRA_TABLES)}")
@@ -73,6 +78,10 @@ def extra_assessed_observations(collection: str = "assessed-extra") -> pd.DataFr
     if len(unsorted):
         raise DatasetError(f"{table}: system {unsorted.iloc[0]!r} is not a sorted pair")
     caution = raw["caution"] if "caution" in raw.columns else pd.Series(None, index=raw.index, dtype=object)
+    ours = _read_package_csv(SOURCE_CAUTIONS, ("system", "source", "caution")).set_index(["system", "source"])["caution"]
+    added = pd.Series([ours.get((s, src)) for s, src in zip(raw["system"], raw["source"])], index=raw.index,
+                      dtype=object)
+    caution = caution.where(caution.notna(), added)
     spread = raw["spread_x05_J"].map(lambda v: "" if pd.isna(v) else f", spread at x=0.5: {v:.0f} J/mol")
     return pd.DataFrame({
         "system": raw["system"],
