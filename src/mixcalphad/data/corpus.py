@@ -67,7 +67,7 @@ def extra_assessed_observations(collection: str = "assessed-extra") -> pd.DataFr
     Returns
     -------
     pandas.DataFrame
-        :data:`OBSERVATION_COLUMNS` and ``caution`` (the table's, else :data:`SOURCE_CAUTIONS`', else None).
+        :data:`OBSERVATION_COLUMNS` and ``caution`` (the table's, else that of :data:`SOURCE_CAUTIONS`, else None).
     """
     if collection not in EXTRA_TABLES:
         raise DatasetError(f"no packaged assessed table {collection!r}; known: {list(EXTRA_TABLES)}")
