@@ -38,7 +38,8 @@ CAUTION_WEIGHT = 0.25
 
 
 def _learners(X, curves, cautious: np.ndarray):
-    """Coefficient predictors (name → function of X) fitted on one training set."""
+    """On one training set: the LightGBM variants (name → CoefficientBoosters), the default GP and
+    the GP without the cautioned curves."""
     C = curves[list(COEFFICIENTS)].to_numpy(float)
     weight = curves["weight"].to_numpy(float)
     systems = curves["system"].to_numpy()
