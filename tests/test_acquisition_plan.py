@@ -202,3 +202,38 @@ def test_cli_feasibility_options_reach_the_rules(monkeypatch):
         args.func(args)
     rules = seen["rules"]
     assert (rules.boiling_margin_K, rules.assessed_liquidus, rules.unknown_liquidus) == (50.0, False, "note")
+
+
+class RegularSolution:
+    """Predictor double: ΔH_mix = Ω x (1 − x) for every pair (J/mol)."""
+
+    version_ = "regular-solution"
+
+    def __init__(self, omega):
+        self.omega = omega
+
+    def predict_pairs(self, a, b, x_B, return_std=False):
+        x = np.asarray(x_B, dtype=float)
+        mean = self.omega * x * (1 - x)
+        return (mean, np.full_like(x, 1000.0)) if return_std else mean
+
+
+def test_predicted_spinodal_is_the_regular_solution_one():
+    from mixcalphad.acquisition.plan import GAP_GRID, predicted_spinodals
+    from mixcalphad.calphad.convexity import R_J
+
+    omega, T = 40000.0, 1500.0  # critical T = Ω/2R = 2406 K
+    gaps = predicted_spinodals(RegularSolution(omega), ["CU-NI", "AG-CU"], np.array([T, 3000.0]))
+    # closed form: x(1 − x) = RT/(2Ω) on the spinodal; none above T_c
+    x_sp = 0.5 - np.sqrt(0.25 - R_J * T / (2 * omega))
+    step = GAP_GRID[1] - GAP_GRID[0]
+    assert gaps[0][0] == pytest.approx(x_sp, abs=step) and gaps[0][1] == pytest.approx(1 - x_sp, abs=step)
+    assert gaps[1] is None
+    assert predicted_spinodals(RegularSolution(-40000.0), ["CU-NI"], np.array([300.0])) == [None]
+
+
+def test_plan_warns_where_the_predicted_liquid_separates(observations):
+    separating = rank_binaries(observations, n=3, elements=SET, model=RegularSolution(200000.0))
+    assert separating.plan["notes"].str.contains("predicted liquid miscibility gap at").all()
+    mixing = rank_binaries(observations, n=3, elements=SET, model=RegularSolution(-20000.0))
+    assert not mixing.plan["notes"].str.contains("miscibility gap").any()

@@ -16,7 +16,8 @@
 3. **select** — a greedy batch by value per marginal core-hour with at most ``per_element`` picks
    per element (:mod:`~mixcalphad.acquisition.batch`, :mod:`~mixcalphad.acquisition.cost`);
 4. **annotate** — run temperature, cost, cluster (:mod:`~mixcalphad.acquisition.clustering`),
-   Miedema and regressor ΔH_mix ± σ at x = 0.5, feasibility notes; the exclusions table.
+   Miedema and regressor ΔH_mix ± σ at x = 0.5, feasibility notes, and a warning where the
+   predicted liquid has a miscibility gap at T_run (:func:`predicted_spinodals`); the exclusions table.
 
 Example
 -------
@@ -419,12 +420,13 @@ def rank_binaries(observations: pd.DataFrame | None = None, n: int = 20, *, opti
 
     pa, pb = split_systems(picks["system"].tolist())
     info = binaries.set_index("system").loc[picks["system"]]
+    spinodals = predicted_spinodals(model, picks["system"].tolist(), info["T_run_K"].to_numpy())
     plan = picks.assign(rank=np.arange(1, len(picks) + 1), T_run_K=info["T_run_K"].to_numpy(),
                         liquidus_K=info["liquidus_K"].to_numpy(),
                         cluster=info["cluster"].to_numpy(), n_observations=info["n_observations"].to_numpy(),
                         miedema_J=miedema_pairs(pa, pb, np.full(len(picks), 0.5)),
                         model_J=info["model_J"].to_numpy(), model_sigma_J=info["model_sigma_J"].to_numpy(),
-                        notes=info["notes"].to_numpy())
+                        notes=_with_gap_notes(info["notes"].to_numpy(), spinodals, info["T_run_K"].to_numpy()))
     plan = plan.loc[:, ["rank", "system", *SCORE_COLUMNS[options.strategy], *ANNOTATION_COLUMNS]]
     timings["annotate"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - t_start
@@ -433,6 +435,43 @@ def rank_binaries(observations: pd.DataFrame | None = None, n: int = 20, *, opti
     return AcquisitionPlan(plan=plan.reset_index(drop=True), binaries=binaries,
                            clusters=cluster_summary(binaries), clustering=clustering, scorer=scorer,
                            model_version=getattr(model, "version_", "unknown"), options=options, timings=timings)
+
+
+#: Compositions (x_B) on which the predicted liquid is checked for a spinodal at T_run.
+GAP_GRID = np.linspace(0.01, 0.99, 99)
+
+
+def predicted_spinodals(model, systems, T_K) -> list[tuple[float, float] | None]:
+    """Where the predicted liquid is unstable at each T_run: ``(x_first, x_last)`` of the compositions
+    with d²G_mix/dx² < 0, or None.
+
+    G_mix = ΔH_mix(x) (the model's prediction, J/mol, taken as temperature-independent) + RT·Σ x ln x;
+    the curvature of ΔH is taken numerically on :data:`GAP_GRID`. An equimolar AIMD cell inside a
+    spinodal may separate instead of staying one liquid (the paper's 8 "immiscible" systems).
+    """
+    from mixcalphad.calphad.convexity import R_J
+
+    if len(systems) == 0:
+        return []
+    a, b = split_systems(list(systems))
+    n = len(GAP_GRID)
+    h = np.asarray(model.predict_pairs(np.repeat(a, n), np.repeat(b, n), np.tile(GAP_GRID, len(a))),
+                   dtype=float).reshape(len(a), n)
+    d2h = np.gradient(np.gradient(h, GAP_GRID, axis=1), GAP_GRID, axis=1)
+    curvature = d2h + R_J * np.asarray(T_K, dtype=float)[:, None] / (GAP_GRID * (1.0 - GAP_GRID))
+    return [(float(GAP_GRID[c < 0].min()), float(GAP_GRID[c < 0].max())) if (c < 0).any() else None
+            for c in curvature]
+
+
+def _with_gap_notes(notes, spinodals, T_K) -> list[str]:
+    out = []
+    for note, gap, T in zip(notes, spinodals, T_K):
+        if gap is not None:
+            gap_note = (f"predicted liquid miscibility gap at {T:.0f} K (spinodal x_B {gap[0]:.2f}–{gap[1]:.2f}): "
+                        "the cell may separate; check the partial pair correlations")
+            note = f"{note}; {gap_note}" if note else gap_note
+        out.append(note)
+    return out
 
 
 def record_selection(store, plan: AcquisitionPlan):
