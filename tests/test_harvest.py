@@ -96,6 +96,54 @@ def test_temperature_dependent_parameter(tmp_path):
         np.testing.assert_allclose(hm, (a - c * T) * x * (1 - x), rtol=1e-12)
 
 
+def excess(result, system, T=1873.0):
+    rows = result.observations
+    rows = rows[(rows["system"] == system) & (rows["T_K"] == T)].sort_values("x_B")
+    return rows["x_B"].to_numpy(), rows["GE_J"].to_numpy(), rows["SE_J"].to_numpy()
+
+
+def test_excess_gibbs_energy_and_entropy_of_a_linear_l0(tmp_path):
+    """L0 = a + bT: G_ex = x_A x_B (a + bT), S_ex = −b x_A x_B, at every T and x (pure ends 0)."""
+    a, b = -30000.0, 8.0
+    path = write(tmp_path, "lin.tdb", UNARY_CU + f"PARAMETER L(LIQUID,AL,CU;0) 298.15 {a}+{b}*T; 6000 N !\n")
+    result = harvest_tdb(path, T=[1000.0, 1873.0], x=[0.0, 0.1, 0.25, 0.5, 0.9, 1.0])
+    for T in (1000.0, 1873.0):
+        x, ge, se = excess(result, "AL-CU", T)
+        np.testing.assert_allclose(ge, x * (1 - x) * (a + b * T), rtol=0, atol=1e-8)
+        np.testing.assert_allclose(se, -b * x * (1 - x), rtol=0, atol=1e-11)
+        assert ge[0] == ge[-1] == se[0] == se[-1] == 0.0
+        np.testing.assert_allclose(curve(result, "AL-CU", T)[1], ge + T * se, rtol=0, atol=1e-8)
+
+
+def test_excess_entropy_of_a_t_ln_t_term(tmp_path):
+    """L0 = a + bT + cT ln T: S_ex = −(b + c(1 + ln T)) x_A x_B, G_ex = (a + bT + cT ln T) x_A x_B."""
+    a, b, c = -30000.0, 12.0, -2.5
+    path = write(tmp_path, "t.tdb", UNARY_CU + f"PARAMETER L(LIQUID,AL,CU;0) 298.15 {a}+{b}*T{c}*T*LN(T); 6000 N !\n")
+    result = harvest_tdb(path, T=[1000.0, 1873.0], x=[0.25, 0.5])
+    for T in (1000.0, 1873.0):
+        x, ge, se = excess(result, "AL-CU", T)
+        np.testing.assert_allclose(ge, (a + b * T + c * T * np.log(T)) * x * (1 - x), rtol=1e-12)
+        np.testing.assert_allclose(se, -(b + c * (1 + np.log(T))) * x * (1 - x), rtol=1e-10)
+
+
+def test_excess_entropy_of_the_rk_fixture():
+    result = harvest_tdb(RK)
+    x, ge, se = excess(result, "AL-ZN")  # L0 = -30000 + 5T: S_ex = -5 x_A x_B
+    np.testing.assert_allclose(se, -5.0 * X * (1 - X), rtol=0, atol=1e-11)
+    np.testing.assert_allclose(ge, rk(X, -30000 + 5 * 1873.0, 6000, -3000), rtol=0, atol=1e-8)
+    assert np.all(np.abs(excess(result, "CU-ZN")[2]) < 1e-12)  # no T terms: S_ex = 0
+
+
+def test_excess_gibbs_energy_matches_pycalphad_gm_mix():
+    from pycalphad import Database, calculate
+
+    x, ge, _ = excess(harvest_tdb(RK), "AL-ZN")
+    ref = calculate(Database(str(RK)), ["AL", "ZN"], "LIQUID", T=1873, P=101325, N=1, output="GM_MIX",
+                    points=np.column_stack([1 - x, x]))
+    ideal = 8.3145 * 1873 * (x * np.log(x) + (1 - x) * np.log(1 - x))
+    np.testing.assert_allclose(ge, np.squeeze(ref.GM_MIX.values) - ideal, rtol=0, atol=1e-6)
+
+
 @pytest.mark.parametrize("name, reason", [
     ("harvest_ionic.tdb", "2 sublattices"),
     ("harvest_associate.tdb", "associates or molecular species (ALO)"),
@@ -159,6 +207,18 @@ def test_corpus_folder_duplicates_and_distinct_assessments(tmp_path):
     assert obs.groupby("system")["source"].unique().map(sorted).to_dict() == {
         "AL-CU": ["a.tdb", "c.tdb"], "AL-ZN": ["a.tdb"], "CU-ZN": ["a.tdb"]}
     assert len(obs) == 4 * len(X)
+
+
+def test_one_enthalpy_with_two_excess_entropies_is_two_assessments(tmp_path):
+    write(tmp_path, "a.tdb", UNARY_CU + "PARAMETER L(LIQUID,AL,CU;0) 298.15 -30000; 6000 N !\n")
+    write(tmp_path, "b.tdb", UNARY_CU + "PARAMETER L(LIQUID,AL,CU;0) 298.15 -30000+4*T; 6000 N !\n")
+    corpus = harvest_corpus(tmp_path, progress=False)
+    assert corpus.duplicates == []
+    obs = corpus.observations
+    assert obs.groupby("source")["HM_MIX_J"].apply(list).map(np.array).pipe(
+        lambda c: np.allclose(c["a.tdb"], c["b.tdb"]))
+    assert obs.groupby("source")["SE_J"].apply(lambda s: s.abs().max()).to_dict() == pytest.approx(
+        {"a.tdb": 0.0, "b.tdb": 1.0})
 
 
 def test_corpus_reads_subfolders(tmp_path):

@@ -1,9 +1,10 @@
-"""Harvest assessed ΔH_mix of binary liquids from TDB files.
+"""Harvest assessed ΔH_mix, excess Gibbs energy and excess entropy of binary liquids from TDB files.
 
 Every binary LIQUID interaction between two pure elements in a TDB file is turned into
 pycalphad's ``HM_MIX`` (J/mol of atoms, relative to the pure liquids) on a composition grid, by
 default ``x_B = 0.1 … 0.9`` at 1873 K: the grid of ``shared/data/assessed_hmix_extra.csv``, so
-that both corpora compare point by point.
+that both corpora compare point by point. Beside it, the excess Gibbs energy ``GE_J`` and the
+excess entropy ``SE_J`` of the same liquid (see *Values*).
 
 Rules
 -----
@@ -26,18 +27,24 @@ Rules
 * **Constituent order.** pycalphad sorts the constituents of a parameter when it reads it and
   does not flip the sign of odd-order terms: ``L(LIQUID,ZN,AL;1) = V`` is read, and harvested, as
   ``V·x_AL·x_ZN·(x_AL − x_ZN)``.
-* **Values.** ``HM_MIX`` of ``pycalphad.Model(db, [A, B], phase)`` evaluated with symengine, so
-  ``L = a + bT + cT ln T`` contributes ``a − cT``. Assessments carry no σ: ``sigma_J`` is NaN.
+* **Values.** ``HM_MIX`` and ``GM_MIX`` of ``pycalphad.Model(db, [A, B], phase)`` evaluated with
+  symengine; ``GE_J = GM_MIX − R·T·(x_A ln x_A + x_B ln x_B)`` (J/mol of atoms, ``x ln x`` := 0 at
+  x = 0 or 1, R of pycalphad) and ``SE_J = (HM_MIX − GE_J)/T`` (J/(mol·K)). So
+  ``L = a + bT + cT ln T`` contributes ``a − cT`` to ΔH_mix, ``a + bT + cT ln T`` to G_ex and
+  ``−b − c(1 + ln T)`` to S_ex (each times its Redlich–Kister composition factor). Assessments
+  carry no σ: ``sigma_J`` is NaN.
 * **Identity.** Every row carries the file's SHA-256 (``checksum``); the store keys TDB rows by
   it, so two different files with one name are two sources. ``source`` is the file name, for
   display.
 * **Corpus.** Folders contribute every ``*.tdb`` / ``*.TDB`` inside them and inside their
   subfolders (recursively); all files are read in sorted path order. A file that cannot be parsed
-  is reported in ``failed`` and the harvest goes on. The same assessment in several files (curves equal within
-  :data:`DUPLICATE_TOLERANCE_J` at every grid point) counts once: the first file keeps it, the
-  others are listed in ``duplicates``. Copies of one published assessment differ only by the
-  rounding of their coefficients (up to 5.5 J/mol: Cu–Mg in COST507 and cumg.tdb), different
-  assessments by kJ/mol; different curves of one binary are all kept, as separate sources.
+  is reported in ``failed`` and the harvest goes on. The same assessment in several files (ΔH_mix
+  and G_ex curves both equal within :data:`DUPLICATE_TOLERANCE_J` at every grid point) counts
+  once: the first file keeps it, the others are listed in ``duplicates``. Copies of one published
+  assessment differ only by the rounding of their coefficients (up to 5.5 J/mol in ΔH_mix: Cu–Mg
+  in COST507 and cumg.tdb; 4.7 J/mol in G_ex: Co–Cr in alcocrni.tdb and mc_fecocrnbti.tdb),
+  different assessments by kJ/mol; different curves of one binary are all kept, as separate
+  sources — also two with one ΔH_mix and different excess entropies.
 
 The default corpus is the TDB files installed with pycalphad (``pycalphad/tests/databases``).
 Its test fixtures need no exclusion list: ``parameter_filter_test.tdb`` and ``issue43.tdb`` have no
@@ -68,7 +75,8 @@ from mixcalphad.errors import TDBError
 
 logger = logging.getLogger(__name__)
 
-#: Two curves of one binary closer than this at every grid point (J/mol) are one assessment.
+#: Two curves of one binary closer than this in ΔH_mix and in G_ex at every grid point (J/mol) are one
+#: assessment.
 DUPLICATE_TOLERANCE_J = 10.0
 DEFAULT_T = 1873.0
 """Default temperature of the harvest grid, K (that of ``assessed_hmix_extra.csv``)."""
@@ -76,13 +84,15 @@ DEFAULT_T = 1873.0
 DEFAULT_X = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 """Default mole fractions of the second element of the sorted pair."""
 
-COLUMNS = ("system", "x_B", "T_K", "HM_MIX_J", "sigma_J", "kind", "source", "reference", "checksum")
-"""Columns of every observation table returned here (``checksum``: ``sha256:<hex>`` of the file)."""
+COLUMNS = ("system", "x_B", "T_K", "HM_MIX_J", "GE_J", "SE_J", "sigma_J", "kind", "source", "reference",
+           "checksum")
+"""Columns of every observation table returned here (``GE_J``: excess Gibbs energy, J/mol of atoms;
+``SE_J``: excess entropy, J/(mol·K); ``checksum``: ``sha256:<hex>`` of the file)."""
 
 
 @dataclass(frozen=True)
 class HarvestResult:
-    """ΔH_mix harvested from one TDB file.
+    """ΔH_mix, G_ex and S_ex harvested from one TDB file.
 
     Attributes
     ----------
@@ -90,7 +100,7 @@ class HarvestResult:
         The file read.
     observations : pandas.DataFrame
         One row per binary, temperature and composition, columns :data:`COLUMNS`;
-        ``HM_MIX_J`` in J/mol of atoms, ``T_K`` in K.
+        ``HM_MIX_J`` and ``GE_J`` in J/mol of atoms, ``SE_J`` in J/(mol·K), ``T_K`` in K.
     skipped : list of (str, str)
         ``(what, reason)`` for every liquid phase or binary not harvested.
     liquids : list of AssessedLiquid
@@ -152,7 +162,7 @@ class CorpusHarvest:
 
 
 def harvest_tdb(path, *, T=DEFAULT_T, x=DEFAULT_X) -> HarvestResult:
-    """ΔH_mix of every binary liquid interaction between pure elements in one TDB file.
+    """ΔH_mix, G_ex and S_ex of every binary liquid interaction between pure elements in one TDB file.
 
     Parameters
     ----------
@@ -198,11 +208,11 @@ def harvest_tdb(path, *, T=DEFAULT_T, x=DEFAULT_X) -> HarvestResult:
                 _skip(skipped, path, f"{phase} {name}", "already harvested from another liquid phase")
                 continue
             try:
-                hm = _hm_mix(db, phase, pair, temps, xs)
+                hm, ge = _mixing(db, phase, pair, temps, xs)
             except _Unusable as exc:
                 _skip(skipped, path, f"{phase} {name}", str(exc))
                 continue
-            frames.append(_frame(name, temps, xs, hm, path.name, phase_ref, digest))
+            frames.append(_frame(name, temps, xs, hm, ge, path.name, phase_ref, digest))
             done.add(name)
             try:
                 liquids.append(extract_assessed_liquid(db, phase, pair, source=path.name, reference=phase_ref,
@@ -251,7 +261,7 @@ def harvest_corpus(paths, *, T=DEFAULT_T, x=DEFAULT_X, progress=None) -> CorpusH
         read.append(path)
         skipped += [(f"{path.name}: {what}", why) for what, why in result.skipped]
         for name, rows in result.observations.groupby("system", sort=False):
-            curve = rows["HM_MIX_J"].to_numpy()
+            curve = rows[["HM_MIX_J", "GE_J"]].to_numpy()
             same = next((p for p, c in kept.get(name, []) if np.allclose(curve, c, rtol=0.0, atol=DUPLICATE_TOLERANCE_J)), None)
             if same is not None:
                 logger.info("%s: %s duplicates %s", path.name, name, same.name)
@@ -332,8 +342,10 @@ def _skip(skipped: list, path: Path, what: str, reason: str) -> None:
     skipped.append((what, reason))
 
 
-def _hm_mix(db: Database, phase: str, pair: tuple[str, str], temps: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    """HM_MIX of the binary liquid, J/mol of atoms, shape (len(temps) * len(xs),), T-major.
+def _mixing(db: Database, phase: str, pair: tuple[str, str], temps: np.ndarray,
+            xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """HM_MIX and excess Gibbs energy of the binary liquid, J/mol of atoms, each of shape
+    (len(temps) * len(xs),), T-major.
 
     Raises
     ------
@@ -355,16 +367,25 @@ def _hm_mix(db: Database, phase: str, pair: tuple[str, str], temps: np.ndarray, 
             raise _Unusable(f"T = {outside[0]:g} K is outside the temperature range of {label}")
     ya, yb = v.Y(phase, 0, a), v.Y(phase, 0, b)
     try:
-        expr = Model(db, [a, b], phase).HM_MIX
+        model = Model(db, [a, b], phase)
+        exprs = {"HM_MIX": model.HM_MIX, "GM_MIX": model.GM_MIX}
     except Exception as exc:  # an unusual model pycalphad cannot build
         raise _Unusable(f"pycalphad cannot build the model: {type(exc).__name__}: {exc}") from None
-    unknown = sorted(str(s) for s in expr.free_symbols - {v.T, v.P, ya, yb})
-    if unknown:
-        raise _Unusable(f"undefined symbols in HM_MIX: {', '.join(unknown)}")
+    for prop, expr in exprs.items():
+        unknown = sorted(str(s) for s in expr.free_symbols - {v.T, v.P, ya, yb})
+        if unknown:
+            raise _Unusable(f"undefined symbols in {prop}: {', '.join(unknown)}")
     tt, xx = np.meshgrid(temps, xs, indexing="ij")
-    points = np.column_stack([tt.ravel(), np.full(tt.size, 101325.0), 1.0 - xx.ravel(), xx.ravel()])
-    values = symengine.Lambdify([v.T, v.P, ya, yb], [expr], real=True)(points)
-    return np.asarray(values, dtype=float).reshape(-1)
+    T, x_b = tt.ravel(), xx.ravel()
+    points = np.column_stack([T, np.full(T.size, 101325.0), 1.0 - x_b, x_b])
+    values = symengine.Lambdify([v.T, v.P, ya, yb], list(exprs.values()), real=True)(points)
+    hm, gm = np.asarray(values, dtype=float).reshape(-1, 2).T
+    return hm, gm - float(v.R) * T * (_x_ln_x(1.0 - x_b) + _x_ln_x(x_b))
+
+
+def _x_ln_x(x: np.ndarray) -> np.ndarray:
+    """x ln x, 0 at x = 0 (its limit)."""
+    return np.where(x > 0.0, x * np.log(np.where(x > 0.0, x, 1.0)), 0.0)
 
 
 def _covers(expr, T: float, symbols: dict) -> bool:
@@ -379,14 +400,15 @@ def _covers(expr, T: float, symbols: dict) -> bool:
     return all(_covers(symbols[s.name], T, symbols) for s in expr.free_symbols if s.name in symbols)
 
 
-def _frame(name: str, temps, xs, hm, source: str, reference: str, digest: str) -> pd.DataFrame:
+def _frame(name: str, temps, xs, hm, ge, source: str, reference: str, digest: str) -> pd.DataFrame:
     tt, xx = np.meshgrid(temps, xs, indexing="ij")
     return pd.DataFrame({
-        "system": name, "x_B": xx.ravel(), "T_K": tt.ravel(), "HM_MIX_J": hm, "sigma_J": np.nan,
+        "system": name, "x_B": xx.ravel(), "T_K": tt.ravel(), "HM_MIX_J": hm, "GE_J": ge,
+        "SE_J": (hm - ge) / tt.ravel(), "sigma_J": np.nan,
         "kind": "assessed", "source": source, "reference": reference, "checksum": digest,
     }, columns=list(COLUMNS))
 
 
 def _empty() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=float if c in ("x_B", "T_K", "HM_MIX_J", "sigma_J") else object)
+    return pd.DataFrame({c: pd.Series(dtype=float if c in ("x_B", "T_K", "HM_MIX_J", "GE_J", "SE_J", "sigma_J") else object)
                          for c in COLUMNS})
