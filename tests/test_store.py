@@ -272,3 +272,65 @@ def test_summary_counts(store):
     assert summary["systems"] == 2 and summary["points"] == 4
     assert summary["by_kind"]["aimd"] == {"systems": 1, "points": 1, "sources": 1}
     assert summary["by_collection"]["c1"]["points"] == 3
+
+
+def _with_excess(rows, ge):
+    """Rows with G_ex (J/mol) given and S_ex derived at their T."""
+    return rows.assign(GE_J=list(ge), SE_J=[(h - g) / t for h, g, t in zip(rows["HM_MIX_J"], ge, rows["T_K"])])
+
+
+def test_excess_gibbs_energy_and_entropy_round_trip(store):
+    rows = _with_excess(make_observations(), ge=(-4000.0, -7000.0, -5500.0))
+    store.add_observations(rows)
+    obs = store.observations()
+    assert obs["GE_J"].tolist() == [-4000.0, -7000.0, -5500.0]
+    assert obs["SE_J"].tolist() == pytest.approx([-1000.0 / 1873.0, -1000.0 / 1873.0, -500.0 / 1873.0])
+    assert store.add_observations(rows).unchanged == 3
+    # a row without them says nothing new: the stored ones stay
+    assert store.add_observations(make_observations()).unchanged == 3
+    assert store.observations()["GE_J"].notna().all()
+
+
+def test_rows_stored_without_excess_are_completed_and_nothing_else_changes(store):
+    old = make_observations().assign(caution=["dilute only", None, None])
+    store.add_observations(old)  # the columns of a store built before GE_J/SE_J were kept
+    before = store.observations()
+    new = _with_excess(old, ge=(-4000.0, -7000.0, -5500.0))
+    report = store.add_observations(pd.concat([new, make_observations(xs=(0.9,), values=(-1000.0,))]))
+    assert (report.added, report.unchanged, report.replaced, report.completed) == (1, 0, 0, 3)
+    after = store.observations()
+    kept = after[after["x_B"] < 0.9]
+    others = [c for c in after.columns if c not in ("GE_J", "SE_J")]
+    pd.testing.assert_frame_equal(kept[others], before[others])  # HM_MIX_J, caution, timestamps
+    assert kept["GE_J"].tolist() == [-4000.0, -7000.0, -5500.0]
+    again = store.add_observations(new)
+    assert (again.added, again.unchanged, again.completed) == (0, 3, 0)
+
+
+def test_a_stored_excess_that_disagrees_is_a_conflict(store):
+    store.add_observations(_with_excess(make_observations(), ge=(-4000.0, -7000.0, -5500.0)))
+    before = store.path.read_bytes()
+    other = _with_excess(make_observations(), ge=(-4000.0, -6000.0, -5500.0))
+    with pytest.raises(StoreConflictError, match=r"1 row.*'GE_J': \(-7000.0, -6000.0\)"):
+        store.add_observations(other)
+    assert store.path.read_bytes() == before
+    assert store.add_observations(other, replace=True).replaced == 1
+    assert store.observations()["GE_J"].tolist() == [-4000.0, -6000.0, -5500.0]
+
+
+def test_an_empty_excess_with_another_change_is_a_conflict_not_a_completion(store):
+    store.add_observations(make_observations())
+    changed = _with_excess(make_observations(values=(-5000.0, -9000.0, -6000.0)), ge=(-4000.0, -7000.0, -5500.0))
+    with pytest.raises(StoreConflictError, match="HM_MIX_J"):
+        store.add_observations(changed)
+    assert store.observations()["GE_J"].isna().all()
+
+
+def test_summary_counts_curves_with_an_excess_entropy(store):
+    store.add_observations(_with_excess(make_observations(collection="c1"), ge=(-4000.0, -7000.0, -5500.0)))
+    store.add_observations(make_observations(source="other.tdb", collection="c1"))
+    store.add_observations(make_observations(system="IR-W", kind="aimd", source="p", xs=(0.5,), values=(1.0,),
+                                             collection="c2"))
+    assert store.summary()["excess_entropy"] == {
+        "curves": 3, "with_SE": 1,
+        "by_collection": {"c1": {"curves": 2, "with_SE": 1}, "c2": {"curves": 1, "with_SE": 0}}}

@@ -46,6 +46,9 @@ def _print_build(result: dict) -> None:
     obs = result["inserted"]["observations"]
     print(f"inserted: {obs['added']} new observations, {obs['unchanged']} already stored, "
           f"{obs['replaced']} replaced; the store now holds {result['store_points']} observations")
+    if obs["completed"]:
+        print(f"completed: {obs['completed']} stored observations given their excess Gibbs energy and entropy "
+              "(GE_J, SE_J); nothing else of them changed")
     kept = result["inserted"]["assessed_liquids"]
     print(f"assessed liquids kept whole (their L_n(T)): {kept['added']} new, {kept['unchanged']} already stored")
 
@@ -69,6 +72,10 @@ def cmd_data_summary(args) -> int:
             print(f"  {name:16s} {c['systems']:4d} systems {c['points']:6d} points {c['sources']:4d} sources")
     for flag, n in summary["flags"].items():
         print(f"flag {flag}: {n} systems")
+    excess = summary["excess_entropy"]
+    print(f"excess entropy (SE_J) known for {excess['with_SE']} of {excess['curves']} curves (system, source):")
+    for name, c in excess["by_collection"].items():
+        print(f"  {name:16s} {c['with_SE']:4d} of {c['curves']:4d} curves")
     return 0
 
 
@@ -128,7 +135,9 @@ def register(sub) -> None:
                        help="extra TDB files or folders (read with their subfolders); a file named here that "
                             "cannot be parsed stops the build")
     build.add_argument("--no-default", action="store_true", help="skip the TDBs installed with pycalphad")
-    build.add_argument("--replace", action="store_true", help="overwrite stored values that changed")
+    build.add_argument("--replace", action="store_true",
+                       help="overwrite stored values that changed (without it, stored rows lacking GE_J/SE_J are "
+                            "only completed, and any other change is an error)")
     build.set_defaults(func=cmd_data_build)
     summary = with_json(with_store(data_sub.add_parser("summary", help="counts per source in the store")))
     summary.set_defaults(func=cmd_data_summary)

@@ -23,7 +23,10 @@ Later stages (AIMD runs, fits, acquisition selections) add their own tables thro
 Guarantees
 ----------
 * Idempotent: adding the same observation twice keeps one; adding a *different* value under an
-  existing key raises :class:`~mixcalphad.errors.StoreConflictError` unless ``replace=True``.
+  existing key raises :class:`~mixcalphad.errors.StoreConflictError` unless ``replace=True``. An
+  empty ``GE_J``/``SE_J`` is filled by a row that is otherwise the same (every other compared value
+  equal); a stored non-empty one that differs is a conflict like any other value, and a new row
+  without them leaves the stored ones as they are.
 * Safe against two processes writing at once: every write holds an exclusive lock on
   ``<store>.lock`` (the portable ``filelock`` package) for its whole read–modify–write. Reads take
   no lock: the file is only ever replaced whole.
@@ -60,8 +63,8 @@ from tinydb.storages import Storage
 
 from mixcalphad.chem.binaries import parse_system, system_name
 from mixcalphad.data.assessed_liquid import AssessedLiquid
-from mixcalphad.data.schema import (FLAG_COLUMNS, KINDS, OBSERVATION_COLUMNS, STORED_COLUMNS, validate_flags,
-                                    validate_observations)
+from mixcalphad.data.schema import (EXCESS_COLUMNS, FLAG_COLUMNS, KINDS, OBSERVATION_COLUMNS, STORED_COLUMNS,
+                                    validate_flags, validate_observations)
 from mixcalphad.errors import DatasetError, StoreConflictError, StoreError
 from mixcalphad._io import atomic_path, file_lock, remove_stale_temporaries
 
@@ -116,14 +119,17 @@ class _AtomicJSONStorage(Storage):
 
 @dataclass(frozen=True)
 class AddReport:
-    """What an insert did: rows newly added and rows already present with the same value."""
+    """What an insert did: rows newly added, rows already present with the same value, rows
+    overwritten (``replace``) and stored rows whose empty ``GE_J``/``SE_J`` were filled in."""
 
     added: int
     unchanged: int
     replaced: int = 0
+    completed: int = 0
 
     def to_dict(self) -> dict:
-        return {"added": self.added, "unchanged": self.unchanged, "replaced": self.replaced}
+        return {"added": self.added, "unchanged": self.unchanged, "replaced": self.replaced,
+                "completed": self.completed}
 
 
 def _clean(value):
@@ -224,18 +230,20 @@ class Store:
                              f"version {SCHEMA_VERSION}")
 
     def _add(self, table: str, docs: list[dict], key_of, replace: bool,
-             compare: Iterable[str]) -> AddReport:
-        compare = tuple(compare)
+             compare: Iterable[str], fillable: Iterable[str] = ()) -> AddReport:
+        """Insert ``docs`` keyed by ``key_of``; ``compare`` values must match a stored row's, and
+        ``fillable`` ones too unless stored empty (then filled: completed) or given empty (kept)."""
+        compare, fillable = tuple(compare), tuple(fillable)
         with self._open(write=True) as db:
             tab = db.table(table)
             existing = {doc["key"]: doc for doc in tab.all()}
-            new, changed, unchanged = [], [], 0
+            new, changed, completed, unchanged = [], [], [], 0
             seen: dict[str, dict] = {}
             for doc in docs:
                 key = key_of(doc)
                 doc = {**doc, "key": key}
                 if key in seen:
-                    if not _same(seen[key], doc, compare):
+                    if not _same(seen[key], doc, compare + fillable):
                         raise StoreConflictError(f"two rows of the same insert share the key {key} "
                                                  "with different values")
                     continue
@@ -243,22 +251,29 @@ class Store:
                 old = existing.get(key)
                 if old is None:
                     new.append({**doc, "added": _now()})
-                elif _same(old, doc, compare):
-                    unchanged += 1
-                else:
+                    continue
+                present = [c for c in fillable if old.get(c) is not None and doc.get(c) is not None]
+                if not _same(old, doc, compare + tuple(present)):
                     changed.append((old, doc))
+                elif any(old.get(c) is None and doc.get(c) is not None for c in fillable):
+                    completed.append((old, {c: doc[c] for c in fillable if old.get(c) is None}))
+                else:
+                    unchanged += 1
             if changed and not replace:
                 old, doc = changed[0]
-                diffs = {c: (old.get(c), doc.get(c)) for c in compare if old.get(c) != doc.get(c)}
+                diffs = {c: (old.get(c), doc.get(c)) for c in compare + fillable if old.get(c) != doc.get(c)}
                 raise StoreConflictError(
                     f"{len(changed)} row(s) of table {table!r} in {self.path} would change an existing value, "
                     f"first: {doc['key']} {diffs} (stored → new); nothing was written. "
                     "Use replace=True (CLI: --replace) to overwrite on purpose.")
-            for old, doc in changed:
-                tab.update({**doc, "added": _now()}, doc_ids=[old.doc_id])
+            updates = {old["key"]: {**doc, "added": _now()} for old, doc in changed}
+            updates.update({old["key"]: fill for old, fill in completed})
+            if updates:  # one write for all of them
+                tab.update(lambda stored: stored.update(updates[stored["key"]]),
+                           doc_ids=[existing[key].doc_id for key in updates])
             if new:
                 tab.insert_multiple(new)
-        return AddReport(added=len(new), unchanged=unchanged, replaced=len(changed))
+        return AddReport(added=len(new), unchanged=unchanged, replaced=len(changed), completed=len(completed))
 
     # ------------------------------------------------------------------ observations
     def add_observations(self, rows: pd.DataFrame, *, replace: bool = False) -> AddReport:
@@ -269,7 +284,9 @@ class Store:
         :func:`~mixcalphad.data.schema.validate_observations` before anything is written.
 
         Rows already stored with the same value are skipped; a different value under an existing
-        key raises :class:`StoreConflictError` and writes nothing, unless ``replace``.
+        key raises :class:`StoreConflictError` and writes nothing, unless ``replace``. A stored row
+        without ``GE_J``/``SE_J`` that the new row repeats with them is completed (only those two
+        fields are written; counted in :attr:`AddReport.completed`).
 
         Raises
         ------
@@ -283,18 +300,21 @@ class Store:
         rows = validate_observations(rows)
         docs = [{c: _clean(v) for c, v in rec.items()} for rec in rows.to_dict("records")]
         return self._add("observations", docs, observation_key, replace,
-                         compare=("HM_MIX_J", "sigma_J", "reference", "collection", "caution"))
+                         compare=("HM_MIX_J", "sigma_J", "reference", "collection", "caution"),
+                         fillable=EXCESS_COLUMNS)
 
     def observations(self, *, kind: str | None = None, system: str | None = None,
                      source: str | None = None) -> pd.DataFrame:
         """Stored observations as a DataFrame (:data:`STORED_COLUMNS` + ``added``), filtered.
 
-        ``caution`` and ``checksum`` are None where not given.
+        ``caution`` and ``checksum`` are None where not given; ``sigma_J``, ``GE_J`` (J/mol of
+        atoms) and ``SE_J`` (J/(mol·K)) NaN.
         """
         with self._open(write=False) as db:
             docs = db.table("observations").all()
         frame = pd.DataFrame(docs, columns=[*STORED_COLUMNS, "added"])
-        frame["sigma_J"] = frame["sigma_J"].astype(float)
+        for col in ("sigma_J", *EXCESS_COLUMNS):
+            frame[col] = frame[col].astype(float)
         frame[["caution", "checksum"]] = frame[["caution", "checksum"]].astype(object).where(
             frame[["caution", "checksum"]].notna(), None)
         if kind is not None:
@@ -360,7 +380,9 @@ class Store:
     def summary(self) -> dict:
         """Counts of systems, points and sources per source kind and per collection, and flags.
 
-        A plain, JSON-ready dict.
+        A plain, JSON-ready dict. ``excess_entropy`` counts curves — one (system, source, checksum)
+        each — and how many of them carry an excess entropy (``SE_J`` at some point), in all and
+        per collection.
         """
         obs, flags = self.observations(), self.flags()
         per_kind = {
@@ -376,7 +398,19 @@ class Store:
         per_flag = {flag: int(g["system"].nunique()) for flag, g in flags.groupby("flag")}
         return {"store": str(self.path), "schema_version": SCHEMA_VERSION,
                 "systems": int(obs["system"].nunique()), "points": int(len(obs)),
-                "by_kind": per_kind, "by_collection": per_collection, "flags": per_flag}
+                "by_kind": per_kind, "by_collection": per_collection, "flags": per_flag,
+                "excess_entropy": _excess_entropy_curves(obs)}
+
+
+def _excess_entropy_curves(obs: pd.DataFrame) -> dict:
+    """``{"curves": n, "with_SE": m, "by_collection": {name: {"curves": …, "with_SE": …}}}``."""
+    curves = (obs.assign(checksum=obs["checksum"].fillna(""), has_se=obs["SE_J"].notna())
+              .groupby(["collection", "system", "source", "checksum"])["has_se"].any().reset_index())
+
+    def count(frame: pd.DataFrame) -> dict:
+        return {"curves": int(len(frame)), "with_SE": int(frame["has_se"].sum())}
+
+    return {**count(curves), "by_collection": {name: count(g) for name, g in curves.groupby("collection")}}
 
 
 def _same(old: Mapping, new: Mapping, compare: Iterable[str]) -> bool:
