@@ -1,3 +1,4 @@
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
@@ -7,7 +8,7 @@ import pytest
 from mixcalphad.data.corpus import (EXTRA_TABLES, aimd_observations, build_dataset, build_store,
                                     extra_assessed_observations)
 from mixcalphad.data.harvest import default_corpus_paths
-from mixcalphad.data.schema import OBSERVATION_COLUMNS
+from mixcalphad.data.schema import EXCESS_COLUMNS, OBSERVATION_COLUMNS
 from mixcalphad.data.store import Store
 from mixcalphad.errors import DatasetError, TDBError
 
@@ -38,7 +39,7 @@ def test_aimd_table_is_the_papers_table_1():
 
 def test_extra_table_has_109_binaries_with_provenance():
     extra = extra_assessed_observations()
-    assert list(extra.columns) == [*OBSERVATION_COLUMNS, "caution"]
+    assert list(extra.columns) == [*OBSERVATION_COLUMNS, "caution", *EXCESS_COLUMNS]
     # the table itself flags nothing; only our own source caution (GA-ND) is added
     assert set(extra.loc[extra["caution"].notna(), "system"]) == {"GA-ND"}
     assert extra["system"].nunique() == 109
@@ -59,6 +60,38 @@ def test_second_extra_table_keeps_its_cautions():
     assert not set(extra2["system"]) & set(extra_assessed_observations()["system"])
     with pytest.raises(DatasetError, match="no packaged assessed table"):
         extra_assessed_observations("nope")
+
+
+def test_third_extra_table_and_its_cautions():
+    extra3 = extra_assessed_observations("assessed-extra3")
+    assert extra3["system"].nunique() == 15 and len(extra3) == 15 * 9
+    assert (extra3["collection"] == "assessed-extra3").all()
+    cautions = extra3.groupby("system")["caution"].first()
+    assert sorted(cautions[cautions.isna()].index) == ["AL-CA", "C-TA", "CA-MG", "CA-ZN", "P-SI"]
+    assert cautions["N-ZR"].startswith("dilute-type N in liquid Zr")
+    earlier = set(extra_assessed_observations()["system"]) | set(extra_assessed_observations("assessed-extra2")["system"])
+    assert not set(extra3["system"]) & earlier
+
+
+@pytest.mark.parametrize("collection", sorted(EXTRA_TABLES))
+def test_packaged_tables_carry_excess_gibbs_energy_and_entropy(collection):
+    """Every packaged point has G_ex (J/mol) and S_ex (J/(mol K)) that satisfy H = G_ex + T S_ex to
+    the tables' rounding (0.1 J, 1e-4 J/(mol K)), and the observations carry them unchanged."""
+    table = extra_assessed_observations(collection)
+    raw = pd.read_csv(resources.files("mixcalphad.data").joinpath(EXTRA_TABLES[collection]).open())
+    assert table[list(EXCESS_COLUMNS)].notna().all().all()
+    assert table["GE_J"].tolist() == raw["GE_J"].tolist() and table["SE_J"].tolist() == raw["SE_J"].tolist()
+    gap = (table["HM_MIX_J"] - table["GE_J"] - table["T_K"] * table["SE_J"]).abs()
+    assert gap.max() < 0.1
+
+
+def test_training_leaves_out_the_elements_without_fusion_data():
+    """extra3's H, N and S binaries serve provenance and TDB output: the predictor cannot train on them."""
+    from mixcalphad.model.regressor import training_rows
+
+    extra3 = extra_assessed_observations("assessed-extra3")
+    trained = set(training_rows(extra3)["system"])
+    assert set(extra3["system"]) - trained == {"CO-H", "CU-H", "H-LA", "H-MN", "H-NI", "N-ZR", "S-TI"}
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="the shared reference data are not here")
@@ -92,7 +125,18 @@ def test_cautions_reach_the_store(tmp_path):
     build_store(store, build)
     obs = store.observations(system="N-W")
     assert len(obs) == 9 and obs["caution"].str.contains("round-number L0").all()
-    assert store.summary()["by_collection"]["assessed-extra2"]["systems"] == 28
+    summary = store.summary()
+    assert summary["by_collection"]["assessed-extra2"]["systems"] == 28
+    # the five hydrogen binaries of extra3 cannot be stored (H is not in the element table): reported
+    assert summary["by_collection"]["assessed-extra3"]["systems"] == 10
+    assert [what for what, _ in build.skipped] == [f"assessed_hmix_extra3.csv: {s}"
+                                                   for s in ("CO-H", "CU-H", "H-LA", "H-MN", "H-NI")]
+    assert all("element(s) H not in the element table" in why for _, why in build.skipped)
+    assert store.observations(system="N-ZR")["caution"].str.contains("dilute-type N").all()
+    # every packaged curve carries its excess entropy into the store
+    assert summary["excess_entropy"]["by_collection"] == {
+        "assessed-extra": {"curves": 109, "with_SE": 109}, "assessed-extra2": {"curves": 28, "with_SE": 28},
+        "assessed-extra3": {"curves": 10, "with_SE": 10}}
 
 
 def test_default_build_counts(default_build):
@@ -104,6 +148,15 @@ def test_default_build_counts(default_build):
     # every binary of the extra table is there, taken from the table unless a TDB already has it
     assert set(extra["system"]) <= set(default_build.observations["system"])
     assert counts["assessed-extra"]["systems"] == 109 - len(default_build.extra_skipped)
+    # no binary of the three tables is among pycalphad's TDBs or an earlier table: all are kept
+    assert default_build.extra_skipped == []
+    assert counts["assessed-extra2"] == {"systems": 28, "points": 252}
+    assert counts["assessed-extra3"] == {"systems": 10, "points": 90}  # without the 5 H binaries
+    assert counts["systems_total"] == 268
+    # every assessed curve (harvested or packaged) has an excess entropy at every point, AIMD none
+    obs = default_build.observations
+    assessed = obs["kind"] == "assessed"
+    assert obs.loc[assessed, "SE_J"].notna().all() and obs.loc[~assessed, "SE_J"].isna().all()
 
 
 def test_no_binary_counted_twice_between_tdbs_and_extra_table(default_build):
@@ -188,3 +241,53 @@ def test_cli_data_build_fails_on_a_named_broken_file(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "broken.tdb: not a TDB text file (binary content)" in err and "\x1b" not in err
     assert not store.exists()
+
+
+def test_data_build_completes_a_store_built_before_excess_entropies(tmp_path, capsys):
+    """A store whose rows lack GE_J/SE_J (built before they were kept) is completed by `data build`,
+    changing nothing else; a second build does nothing; a stored value that disagrees is a conflict."""
+    import json
+
+    from mixcalphad.cli import main
+    from mixcalphad.errors import StoreConflictError
+
+    tdb = tmp_path / "user.tdb"
+    tdb.write_text(USER_TDB.format(L0="4000-2*T"))
+    path = tmp_path / "s.json"
+    argv = ["data", "build", "--no-default", "--tdb", str(tdb), "--store", str(path), "--json"]
+    build = build_dataset([tdb], default_corpus=False, progress=False)
+    build_store(Store(path), replace(build, observations=build.observations.drop(columns=list(EXCESS_COLUMNS))))
+    old = Store(path).observations()
+    assert old["SE_J"].isna().all()
+    with_se = int(build.observations["SE_J"].notna().sum())
+    assert build.extra_skipped == ["AG-PB"]  # taken from the user's file, not the second table
+    assert with_se == 9 + (109 + 28 - 1 + 10) * 9  # the user's curve and the three tables; AIMD rows have none
+
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)["inserted"]["observations"]
+    assert report == {"added": 0, "unchanged": len(old) - with_se, "replaced": 0, "completed": with_se}
+    new = Store(path).observations()
+    same = [c for c in new.columns if c not in EXCESS_COLUMNS]
+    pd.testing.assert_frame_equal(new[same], old[same])  # HM_MIX_J, provenance, timestamps untouched
+    user = new[new["collection"] == "user-tdbs"].sort_values("x_B")
+    x = user["x_B"].to_numpy()
+    assert user["GE_J"].to_numpy() == pytest.approx((4000 - 2 * 1873.0) * x * (1 - x), abs=1e-9)
+    assert user["SE_J"].to_numpy() == pytest.approx(2 * x * (1 - x), abs=1e-12)
+
+    assert main(argv) == 0  # idempotent
+    again = json.loads(capsys.readouterr().out)["inserted"]["observations"]
+    assert again == {"added": 0, "unchanged": len(old), "replaced": 0, "completed": 0}
+
+    data = json.loads(path.read_text())
+    doc = next(d for d in data["observations"].values() if d["collection"] == "user-tdbs" and d["x_B"] == 0.5)
+    doc["GE_J"] += 500.0
+    path.write_text(json.dumps(data))
+    before = path.read_bytes()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "would change an existing value" in err and "'GE_J'" in err and "--replace" in err
+    assert path.read_bytes() == before  # nothing written
+    with pytest.raises(StoreConflictError, match="GE_J"):
+        build_store(Store(path), build)
+    assert main([*argv, "--replace"]) == 0
+    assert json.loads(capsys.readouterr().out)["inserted"]["observations"]["replaced"] == 1

@@ -5,10 +5,18 @@ Three sources, in order of precedence for a binary:
 1. **Assessed TDBs** — the TDB files installed with pycalphad (plus any the user adds), harvested by
    :mod:`mixcalphad.data.harvest` at x_B = 0.1…0.9 and 1873 K.
 2. **Extra assessed tables** — ``data/assessed_hmix_extra.csv``: ΔH_mix of 109 further binaries computed
-   from published assessments (same grid and temperature), and ``data/assessed_hmix_extra2.csv``: 28
+   from published assessments (same grid and temperature), ``data/assessed_hmix_extra2.csv``: 28
    more from other public repositories, with a ``caution`` where a value deserves a lower weight
    (nitrogen liquids fitted for dilute N only, large T terms fitted to phase diagrams only, no
-   citation, two public descriptions that disagree), carried into the store's ``caution`` column.
+   citation, two public descriptions that disagree), carried into the store's ``caution`` column,
+   and ``data/assessed_hmix_extra3.csv``: 15 more, 10 of them with a caution (hydrogen, nitrogen and
+   phosphorus-rich curves are dilute descriptions extrapolated to the whole range; N and S lack the
+   fusion data the predictor needs, so their binaries serve provenance and TDB output, and
+   :func:`mixcalphad.model.regressor.training_rows` leaves them out of training). Every table gives
+   the liquid's excess Gibbs energy ``GE_J`` (J/mol of atoms) and excess entropy ``SE_J``
+   (J/(mol·K)) at each point, computed from the same file as ``HM_MIX_J``. A table's binary with an
+   element that the element table does not know (hydrogen: SGTE gives it no unary data) cannot be
+   stored; it is left out of the build and listed in ``skipped`` with the reason.
    ``data/source_cautions.csv`` adds our own cautions to rows the tables leave unflagged, each
    with the source's evidence (GA-ND: a round-number placeholder liquid in a database whose header
    says its Ga parameters are not assessed); the numbers themselves are never changed.
@@ -28,7 +36,8 @@ from typing import Sequence
 import pandas as pd
 
 from mixcalphad.chem.binaries import parse_system, system_name
-from mixcalphad.data.schema import FLAG_COLUMNS, OBSERVATION_COLUMNS
+from mixcalphad.chem.elements import element_table
+from mixcalphad.data.schema import EXCESS_COLUMNS, FLAG_COLUMNS, OBSERVATION_COLUMNS
 from mixcalphad.data.store import AddReport, Store
 from mixcalphad.errors import DatasetError, TDBError
 
@@ -36,8 +45,9 @@ log = logging.getLogger(__name__)
 
 EXTRA_TABLE = "assessed_hmix_extra.csv"
 EXTRA_TABLE_2 = "assessed_hmix_extra2.csv"
+EXTRA_TABLE_3 = "assessed_hmix_extra3.csv"
 #: The packaged assessed tables by collection name, in order of precedence.
-EXTRA_TABLES = {"assessed-extra": EXTRA_TABLE, "assessed-extra2": EXTRA_TABLE_2}
+EXTRA_TABLES = {"assessed-extra": EXTRA_TABLE, "assessed-extra2": EXTRA_TABLE_2, "assessed-extra3": EXTRA_TABLE_3}
 #: Cautions mixcalphad adds to packaged rows (system, source, caution), with the evidence in the text.
 SOURCE_CAUTIONS = "source_cautions.csv"
 AIMD_TABLE = "aimd_bizot2026.csv"
@@ -61,18 +71,26 @@ def extra_assessed_observations(collection: str = "assessed-extra") -> pd.DataFr
     Parameters
     ----------
     collection : str
-        A key of :data:`EXTRA_TABLES`: ``"assessed-extra"`` (109 binaries) or ``"assessed-extra2"``
-        (28 binaries, with cautions).
+        A key of :data:`EXTRA_TABLES`: ``"assessed-extra"`` (109 binaries), ``"assessed-extra2"``
+        (28 binaries, with cautions) or ``"assessed-extra3"`` (15 binaries, with cautions).
 
     Returns
     -------
     pandas.DataFrame
-        :data:`OBSERVATION_COLUMNS` and ``caution`` (the table's, else that of :data:`SOURCE_CAUTIONS`, else None).
+        :data:`OBSERVATION_COLUMNS`, ``caution`` (the table's, else that of :data:`SOURCE_CAUTIONS`,
+        else None), ``GE_J`` (excess Gibbs energy, J/mol of atoms) and ``SE_J`` (excess entropy,
+        J/(mol·K)) as the table gives them.
+
+    Raises
+    ------
+    DatasetError
+        An unknown collection, a table without a required column or with an unsorted system.
     """
     if collection not in EXTRA_TABLES:
         raise DatasetError(f"no packaged assessed table {collection!r}; known: {list(EXTRA_TABLES)}")
     table = EXTRA_TABLES[collection]
-    raw = _read_package_csv(table, ("system", "x_B", "T", "HM_MIX_J", "source", "n_sources", "spread_x05_J"))
+    raw = _read_package_csv(table, ("system", "x_B", "T", "HM_MIX_J", "source", "n_sources", "spread_x05_J",
+                                    *EXCESS_COLUMNS))
     pairs = [parse_system(s) for s in raw["system"]]
     unsorted = raw["system"][[system_name(*p) != s for p, s in zip(pairs, raw["system"])]]
     if len(unsorted):
@@ -95,7 +113,9 @@ def extra_assessed_observations(collection: str = "assessed-extra") -> pd.DataFr
                       + " (independent files: " + raw["n_sources"].astype(str) + spread + ")"),
         "collection": collection,
         "caution": caution.where(caution.notna(), None),
-    }, columns=[*OBSERVATION_COLUMNS, "caution"])
+        "GE_J": raw["GE_J"].astype(float),
+        "SE_J": raw["SE_J"].astype(float),
+    }, columns=[*OBSERVATION_COLUMNS, "caution", *EXCESS_COLUMNS])
 
 
 def aimd_observations() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -136,6 +156,7 @@ COLLECTIONS = {
     "user-tdbs": "TDB files given by the user",
     "assessed-extra": f"the packaged table {EXTRA_TABLE}",
     "assessed-extra2": f"the packaged table {EXTRA_TABLE_2} (with cautions)",
+    "assessed-extra3": f"the packaged table {EXTRA_TABLE_3} (with cautions)",
     "bizot2026": f"the founding paper's AIMD Table 1 ({AIMD_TABLE})",
 }
 
@@ -154,7 +175,9 @@ class DatasetBuild:
     files_failed : list of (str, str)
         TDB files that could not be read, with the reason.
     skipped : list of (str, str)
-        Liquids or binaries inside readable files that were skipped, with the reason.
+        Liquids or binaries inside readable files that were skipped, with the reason; also the
+        binaries of a packaged table with an element the element table does not know (the store
+        refuses them): ``("assessed_hmix_extra3.csv: H-LA", reason)``.
     duplicates : list
         Assessments present in several files, counted once (as reported by the harvest).
     extra_skipped : list of str
@@ -243,7 +266,14 @@ def build_dataset(tdb_paths: Sequence[str | Path] = (), *, default_corpus: bool 
             log.info("%s: %d systems already described, not counted twice: %s",
                      EXTRA_TABLES[collection], len(skipped_here), ", ".join(skipped_here))
         extra_skipped += skipped_here
-        parts.append(extra[~overlap])
+        unknown = _unknown_elements(extra["system"])
+        for system, elements in sorted(unknown.items()):
+            skipped.append((f"{EXTRA_TABLES[collection]}: {system}",
+                            f"element(s) {', '.join(elements)} not in the element table (no SGTE unary data): "
+                            "the curve cannot be stored"))
+            log.info("%s: %s left out: element(s) %s not in the element table", EXTRA_TABLES[collection], system,
+                     ", ".join(elements))
+        parts.append(extra[~overlap & ~extra["system"].isin(unknown)])
         known_systems |= set(extra["system"])
     if aimd:
         aimd_obs, flags = aimd_observations()
@@ -255,8 +285,27 @@ def build_dataset(tdb_paths: Sequence[str | Path] = (), *, default_corpus: bool 
                         extra_skipped=sorted(set(extra_skipped)), assessed_liquids=liquids)
 
 
+def _unknown_elements(systems: pd.Series) -> dict[str, list[str]]:
+    """``{system: [elements the element table does not know]}`` for the systems that have any."""
+    known = set(element_table().index)
+    out = {}
+    for system in sorted(set(systems)):
+        missing = [el for el in parse_system(system) if el not in known]
+        if missing:
+            out[system] = missing
+    return out
+
+
 def build_store(store: Store, build: DatasetBuild, *, replace: bool = False) -> dict[str, AddReport]:
-    """Write a :class:`DatasetBuild` into ``store`` idempotently; returns the insert reports."""
+    """Write a :class:`DatasetBuild` into ``store`` idempotently; returns the insert reports.
+
+    Rows already stored without ``GE_J``/``SE_J`` (a store built before they were kept) are
+    completed from the build's identical rows — same key (kind, file checksum or source, system,
+    T_K, x_B) and same ΔH_mix, σ, reference, collection and caution — and nothing else of them
+    changes (``observations`` report: ``completed``). A stored non-empty ``GE_J``/``SE_J`` that the
+    build contradicts raises :class:`~mixcalphad.errors.StoreConflictError` and writes nothing,
+    unless ``replace``.
+    """
     return {"observations": store.add_observations(build.observations, replace=replace),
             "flags": store.add_flags(build.flags, replace=replace),
             "assessed_liquids": store.add_assessed_liquids(build.assessed_liquids, replace=replace)}
