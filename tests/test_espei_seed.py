@@ -109,9 +109,13 @@ def test_seed_writes_a_folder_espei_runs(cumg, tmp_path):
     assert (out / "datasets" / "liquid" / "zpf" / "CU-MG-ZPF-LAVES_C15-LIQUID.json").exists()
     assert (out / "datasets" / "other" / "laves" / "CU-MG-HM_FORM-LAVES.json").exists()
     assert result.symbols == ("VV0000", "VV0001", "VV0002")
-    # the start: L0 = -40 kJ/mol from the regular solution, b0 from Kaptay's relation
+    # the start: L0 = -40 kJ/mol from the regular solution, b0 = -kappa*a0 with the learned kappa of CU-MG
+    from mixcalphad.model.entropy import load_default_entropy_model
+
+    kappa = load_default_entropy_model().kappa("CU", "MG")
+    assert kappa > 0
     assert result.start_values["VV0000"] == pytest.approx(-40000.0, rel=1e-6)
-    assert result.start_values["VV0001"] == pytest.approx(40000.0 / 3000.0, rel=1e-6)
+    assert result.start_values["VV0001"] == pytest.approx(40000.0 * kappa, rel=1e-6)
     db = Database(str(result.start_tdb))
     hm = calculate(db, ["CU", "MG"], "LIQUID", T=1500, P=101325, N=1, output="HM_MIX", points=[[0.5, 0.5]])
     assert float(hm.HM_MIX.squeeze()) == pytest.approx(-10000.0, abs=30.0)

@@ -89,7 +89,7 @@ def test_cli_write_tdb(tmp_path, capsys, default_double):
     result = json.loads(capsys.readouterr().out)
     assert result["binaries"] == 3 and result["origins"] == {"predicted": 3}
     prov = read_provenance(out)
-    assert "command: mixcalphad write-tdb --elements AL CU NI --no-store" in prov.notes
+    assert "command: mixcalphad write-tdb --elements AL CU NI --no-store --temperature-model learned" in prov.notes
     assert run_cli(["write-tdb", "--elements", "AL", "CU", "-o", str(out), "--no-store"]) == 2
     assert "exists" in capsys.readouterr().out
     assert run_cli(["write-tdb", "--elements", "AL", "CU", "-o", str(out), "--no-store", "--force",

@@ -65,12 +65,13 @@ from __future__ import annotations
 import logging
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from mixcalphad.calphad.convexity import T_HIGH_K, ConvexityCheck, fit_convex, min_curvature_ratio
+from mixcalphad.calphad.excess_entropy import admissible_temperature_model, pair_temperature_model
 from mixcalphad.calphad.redlich_kister import (ENTHALPY_ONLY, RKFit, TemperatureModel, fit_redlich_kister,
                                                from_json_float, json_float, supported_order)
 from mixcalphad.chem.binaries import all_pairs, sorted_pair, system_name
@@ -123,6 +124,10 @@ class BinaryFit:
     assessed : AssessedLiquid or None
         The assessment carried whole (origin ``assessed-whole``): its ``L_n(T)`` go into TDBs
         instead of :attr:`fit`'s coefficients.
+    temperature_model : TemperatureModel or None
+        How this binary's coefficients depend on T (``L_n = a_n + b_n T``, ``b_n = −κ a_n``), as
+        resolved and checked for convexity by :func:`fit_binary`; None for fits made elsewhere
+        (writers then use the temperature model they are given).
     """
 
     system: str
@@ -137,6 +142,7 @@ class BinaryFit:
     points: Any = field(default=None, compare=False, repr=False)
     convexity: ConvexityCheck | None = None
     assessed: AssessedLiquid | None = None
+    temperature_model: TemperatureModel | None = None
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -146,12 +152,34 @@ class BinaryFit:
         """ΔH_mix (J/mol) at ``x_B`` (mole fraction of the second element of :attr:`pair`)."""
         return self.fit.evaluate(x_B)
 
+    def excess_entropy(self, x_B, T_K: float = 1873.0) -> np.ndarray:
+        """S_ex (J/(mol K)) at ``x_B`` and ``T_K`` of the liquid this fit writes."""
+        if self.assessed is not None:
+            step = 0.5
+            return -(self.assessed.excess_gibbs(x_B, T_K + step) - self.assessed.excess_gibbs(x_B, T_K - step)) / (2 * step)
+        tm = self.temperature_model or ENTHALPY_ONLY
+        return tm.kappa * self.fit.evaluate(x_B)
+
+    def excess_gibbs(self, x_B, T_K: float) -> np.ndarray:
+        """G_ex (J/mol) at ``x_B`` and ``T_K`` of the liquid this fit writes."""
+        if self.assessed is not None:
+            return self.assessed.excess_gibbs(x_B, T_K)
+        return self.fit.evaluate(x_B) - T_K * self.excess_entropy(x_B)
+
+    def sigma_excess_gibbs(self, T_K: float) -> float:
+        """1σ of G_ex at x_B = 0.5 and ``T_K`` (J/mol): σ_H (1 − κT) and T σ_S combined (NaN when
+        either is unknown)."""
+        tm = self.temperature_model or ENTHALPY_ONLY
+        sigma_S = tm.sigma_S_J_K if tm.sigma_S_J_K is not None else (0.0 if tm.kind == "enthalpy" else float("nan"))
+        return float(math.hypot(self.sigma_J * (1.0 - tm.kappa * T_K), T_K * sigma_S))
+
     def to_dict(self) -> dict:
         return {"system": self.system, "origin": self.origin, "sigma_J": json_float(self.sigma_J),
                 "stderr_J": json_float(self.stderr_J), "sources": list(self.sources), "model": self.model,
                 "n_observed": self.n_observed, "n_predicted": self.n_predicted, "fit": self.fit.to_dict(),
                 "convexity": None if self.convexity is None else vars(self.convexity).copy(),
-                "assessed": None if self.assessed is None else self.assessed.to_record()}
+                "assessed": None if self.assessed is None else self.assessed.to_record(),
+                "temperature_model": None if self.temperature_model is None else self.temperature_model.to_dict()}
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "BinaryFit":
@@ -161,7 +189,9 @@ class BinaryFit:
                    model=data.get("model", ""), n_observed=int(data.get("n_observed", 0)),
                    n_predicted=int(data.get("n_predicted", 0)),
                    convexity=ConvexityCheck(**data["convexity"]) if data.get("convexity") else None,
-                   assessed=AssessedLiquid.from_record(data["assessed"]) if data.get("assessed") else None)
+                   assessed=AssessedLiquid.from_record(data["assessed"]) if data.get("assessed") else None,
+                   temperature_model=(TemperatureModel.from_dict(data["temperature_model"])
+                                      if data.get("temperature_model") else None))
 
 
 _POINT_COLUMNS = ("x_B", "T_K", "HM_MIX_J", "sigma_J", "fit_sigma_J", "kind", "source")
@@ -250,7 +280,7 @@ def fit_binary(a: str, b: str, *, predictor=None, observations=None, max_order: 
                criterion: str = "aicc", x_grid: Sequence[float] = PREDICTION_GRID,
                sigma_defaults: Mapping[str, float] | None = None,
                prediction_effective_points: float = PREDICTION_EFFECTIVE_POINTS,
-               combine: str = "auto", temperature_model: TemperatureModel = ENTHALPY_ONLY,
+               combine: str = "auto", temperature_model=ENTHALPY_ONLY,
                T_low_K: float | None = None, gap: str = "", assessed: Sequence[AssessedLiquid] = ()) -> BinaryFit:
     """Fit one binary liquid from observations and/or a predictor (sources combined by weight).
 
@@ -265,8 +295,12 @@ def fit_binary(a: str, b: str, *, predictor=None, observations=None, max_order: 
     combine : {"auto", "always"}
         ``"auto"``: observations that alone support ``max_order`` are fitted without the
         prediction; ``"always"``: combine by weight in every case (see the module docstring).
-    temperature_model : TemperatureModel
-        How the coefficients will depend on T (the convexity rule is checked with it).
+    temperature_model : TemperatureModel or rule
+        How the coefficients depend on T: a :class:`TemperatureModel` for every binary or a rule
+        resolved per pair (:mod:`mixcalphad.calphad.excess_entropy`: ``temperature_rule("learned")``);
+        κ is reduced where it alone would make the liquid concave
+        (:func:`~mixcalphad.calphad.excess_entropy.admissible_temperature_model`); the result is
+        :attr:`BinaryFit.temperature_model`. The convexity rule is checked with it.
     T_low_K : float, optional
         Lower end of the convexity interval, K (default :func:`lower_temperature`).
     gap : str
@@ -311,10 +345,16 @@ def fit_binary(a: str, b: str, *, predictor=None, observations=None, max_order: 
     observed = points[points["kind"] != PREDICTED]
     T_low = lower_temperature(a, b) if T_low_K is None else float(T_low_K)
     x, h, s = (points[c].to_numpy(dtype=float) for c in ("x_B", "HM_MIX_J", "fit_sigma_J"))
+    tm = pair_temperature_model(temperature_model, a, b)
     if not gap:
-        gap = regular_solution_gap(x, h, s, T_low, temperature_model)
+        gap = regular_solution_gap(x, h, s, T_low, tm)
+    if not gap:
+        unconstrained = fit_redlich_kister(x, h, s, max_order=max_order, criterion=criterion)
+        tm = admissible_temperature_model(unconstrained.coefficients, tm, T_low)
     fit, convexity = fit_convex(x, h, s, max_order=max_order, criterion=criterion, T_low_K=T_low,
-                                temperature_model=temperature_model, allow_gap=gap)
+                                temperature_model=tm, allow_gap=gap)
+    if callable(getattr(temperature_model, "sigma_S", None)):
+        tm = replace(tm, sigma_S_J_K=temperature_model.sigma_S(a, b, float(fit.evaluate([0.5])[0])))
     if convexity.constrained:
         logger.info("%s: convexity constraint changed the fit by %.0f J/mol RMS", name, convexity.rms_change_J)
     predicted = points[points["kind"] == PREDICTED]
@@ -328,7 +368,8 @@ def fit_binary(a: str, b: str, *, predictor=None, observations=None, max_order: 
                      stderr_J=float(fit.std([0.5])[0]),
                      sources=tuple(dict.fromkeys(points["source"])),
                      model=predictor_label(predictor) if predictor is not None else "",
-                     n_observed=len(observed), n_predicted=len(predicted), points=points, convexity=convexity)
+                     n_observed=len(observed), n_predicted=len(predicted), points=points, convexity=convexity,
+                     temperature_model=tm)
 
 
 def _carried_assessment(name: str, assessed: Sequence[AssessedLiquid], observations) -> AssessedLiquid | None:

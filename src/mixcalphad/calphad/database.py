@@ -2,8 +2,9 @@
 
 :func:`to_database` builds, for any element set: ``ELEMENT`` lines (SER phase, mass, H298−H0,
 S298), the SGTE unary data of :mod:`mixcalphad.calphad.unary` (``GHSERxx`` FUNCTIONs, valid to
-6000 K), the LIQUID whose binary interactions ``L(LIQUID,A,B;n)`` are FUNCTIONs ``VV0000``,
-``VV0001``… (the names ESPEI's MCMC refines), and the solids. :func:`~mixcalphad.calphad.tdb_write.write_tdb`
+6000 K), the LIQUID whose binary interactions ``L(LIQUID,A,B;n) = VVa + VVb*T`` are FUNCTIONs ``VV0000``,
+``VV0001``… (the names ESPEI's MCMC refines: ``a_n`` in J/mol and, where the binary has an excess
+entropy, ``b_n = −κ a_n`` in J/(mol K)), and the solids. :func:`~mixcalphad.calphad.tdb_write.write_tdb`
 writes it whole; :func:`~mixcalphad.calphad.tdb_merge.merge_into_tdb` builds the statements it adds to a
 user's file with the same function (``unary_elements``/``defined_symbols`` restrict it to what the
 user's file lacks).
@@ -32,6 +33,7 @@ import math
 from typing import Iterable, Mapping
 
 from mixcalphad.calphad.binary_fit import BinaryFit, as_fits
+from mixcalphad.calphad.excess_entropy import pair_temperature_model
 from mixcalphad.calphad.redlich_kister import ENTHALPY_ONLY, TemperatureModel
 from mixcalphad.calphad.unary import T_MAX_K, T_MIN_K, _ghser_elements, ghser_name, unary
 from mixcalphad.chem.binaries import normalize_symbol
@@ -45,44 +47,106 @@ LIQUID = "LIQUID"
 MAX_SYMBOLS = 10000
 
 
-def interaction_expr(value, temperature_model: TemperatureModel):
-    """``L_n(T)`` of one coefficient as a Piecewise valid from :data:`T_MIN` to :data:`T_MAX` K (0
-    outside): ``value`` (a number in J/mol or a FUNCTION name) or ``value·(1 − T/τ)`` under Kaptay."""
+def interaction_expr(a_value, b_value=None):
+    """``L_n(T) = a + b·T`` as a Piecewise valid from :data:`T_MIN` to :data:`T_MAX` K (0 outside).
+
+    ``a_value`` (J/mol) and ``b_value`` (J/(mol K), None for no T term) are numbers or FUNCTION names.
+    """
     import symengine as se
     from pycalphad import variables as v
 
-    value = se.Symbol(value) if isinstance(value, str) else se.RealDouble(float(value))
-    if temperature_model.kind == "kaptay":
-        value = value * (1 - v.T / se.RealDouble(temperature_model.tau_K))
+    def term(value):
+        return se.Symbol(value) if isinstance(value, str) else se.RealDouble(float(value))
+
+    value = term(a_value) if b_value is None else term(a_value) + term(b_value) * v.T
     return se.Piecewise((value, se.And(v.T >= T_MIN, v.T < T_MAX)), (se.Integer(0), se.true))
 
 
-def _interaction_terms(fits: Mapping[str, BinaryFit], first: int, taken: set[str] = frozenset()):
-    """``[(system, n, symbol, value)]`` for every non-zero coefficient, symbols numbered from ``first``."""
+def fit_temperature_model(fit: BinaryFit, override=None) -> TemperatureModel:
+    """The temperature model a fit is written with: ``override`` when given (a TemperatureModel, or a
+    rule resolved for the fit's pair), else the fit's own (:attr:`BinaryFit.temperature_model`, as
+    :func:`~mixcalphad.calphad.binary_fit.fit_binary` resolved and checked it), else enthalpy-only."""
+    if override is not None:
+        return pair_temperature_model(override, *fit.pair)
+    return fit.temperature_model if fit.temperature_model is not None else ENTHALPY_ONLY
+
+
+def describe_temperature_models(fits, override=None) -> str:
+    """One ASCII line for provenance headers: ``override``'s description, or a summary of the fits'
+    own temperature models (their κ is on each binary's provenance line)."""
+    if override is not None:
+        return override.describe()
+    fits = as_fits(fits)
+    models = {fit_temperature_model(f) for f in fits.values() if f.assessed is None}
+    if len(models) == 1 and all(f.assessed is None for f in fits.values()):
+        return models.pop().describe()
+    counts: dict[str, int] = {}
+    for fit in fits.values():
+        if fit.assessed is not None:
+            key = "assessed whole (own L_n(T))"
+        else:
+            tm = fit_temperature_model(fit)
+            key = {"enthalpy": "enthalpy-only", "kaptay": "kaptay-linear"}.get(tm.kind, "excess entropy")
+            key += f" ({tm.label.split(';')[0]})" if tm.label else ""
+        counts[key] = counts.get(key, 0) + 1
+    parts = "; ".join(f"{k}: {n}" for k, n in sorted(counts.items()))
+    return ("per binary: L_n = a_n + b_n*T, b_n = -kappa*a_n (kappa_per_K on each binary line)"
+            + (f"; {parts}" if parts else ""))
+
+
+def interaction_values(fit: BinaryFit, override=None) -> list[tuple[int, float, float | None]]:
+    """``[(n, a_n, b_n)]`` of every non-zero coefficient (J/mol, J/(mol K); b None for κ = 0).
+
+    Raises
+    ------
+    TDBError
+        A coefficient that is not finite.
+    """
+    tm = fit_temperature_model(fit, override)
+    out = []
+    for n, value in enumerate(fit.fit.coefficients):
+        if not math.isfinite(value):
+            raise TDBError(f"{fit.system}: L{n} is not finite ({value})")
+        if value == 0.0:
+            continue
+        b = -tm.kappa * float(value)
+        out.append((n, float(value), b if b != 0.0 else None))
+    return out
+
+
+def _interaction_terms(fits: Mapping[str, BinaryFit], first: int, taken: set[str] = frozenset(), override=None):
+    """``[(system, n, (symbol_a, a), (symbol_b, b) or None)]`` for every non-zero coefficient, symbols
+    numbered from ``first`` (a then b)."""
     terms, k = [], first
+
+    def next_symbol(name):
+        nonlocal k
+        while f"VV{k:04d}" in taken:
+            k += 1
+        if k >= MAX_SYMBOLS:
+            raise TDBError(f"more than {MAX_SYMBOLS} VV#### symbols needed (at {name}); "
+                           "split the element set into several files")
+        k += 1
+        return f"VV{k - 1:04d}"
+
     for name, fit in fits.items():
         if fit.assessed is not None:  # carried whole: its own L_n(T), no VV#### symbols
             continue
-        for n, value in enumerate(fit.fit.coefficients):
-            if value == 0.0 or not math.isfinite(value):
-                if not math.isfinite(value):
-                    raise TDBError(f"{name}: L{n} is not finite ({value})")
-                continue
-            while f"VV{k:04d}" in taken:
-                k += 1
-            if k >= MAX_SYMBOLS:
-                raise TDBError(f"more than {MAX_SYMBOLS} VV#### symbols needed (at {name}); "
-                               "split the element set into several files")
-            terms.append((name, n, f"VV{k:04d}", float(value)))
-            k += 1
+        for n, a, b in interaction_values(fit, override):
+            a_term = (next_symbol(name), a)
+            b_term = None if b is None else (next_symbol(name), b)
+            terms.append((name, n, a_term, b_term))
     return terms
 
 
-def interaction_symbols(fits, *, first_symbol: int = 0) -> dict[str, tuple[str, ...]]:
-    """``{"AL-CU": ("VV0000", "VV0001", …)}``: the FUNCTIONs :func:`to_database` gives each binary."""
+def interaction_symbols(fits, *, first_symbol: int = 0, taken: Iterable[str] = (),
+                        temperature_model=None) -> dict[str, tuple[str, ...]]:
+    """``{"AL-CU": ("VV0000", "VV0001", …)}``: the FUNCTIONs :func:`to_database` gives each binary
+    (a_0, b_0, a_1, b_1…: b only where the binary has an excess entropy; names in ``taken`` skipped)."""
     out: dict[str, tuple[str, ...]] = {}
-    for name, _, symbol, _ in _interaction_terms(as_fits(fits), first_symbol):
-        out[name] = out.get(name, ()) + (symbol,)
+    for name, _, a_term, b_term in _interaction_terms(as_fits(fits), first_symbol, taken=set(taken),
+                                                      override=temperature_model):
+        out[name] = out.get(name, ()) + (a_term[0],) + (() if b_term is None else (b_term[0],))
     return out
 
 
@@ -111,7 +175,7 @@ def solids_description(solids) -> str:
             "none": "solids: none (LIQUID only)"}[_solids(solids)]
 
 
-def to_database(fits, *, elements: Iterable[str] = (), temperature_model: TemperatureModel = ENTHALPY_ONLY,
+def to_database(fits, *, elements: Iterable[str] = (), temperature_model=None,
                 solids="sgte", first_symbol: int = 0, unary_elements: Iterable[str] | None = None,
                 defined_symbols: Iterable[str] = ()):
     """A pycalphad Database with the LIQUID described by ``fits`` (self-contained by default).
@@ -123,8 +187,10 @@ def to_database(fits, *, elements: Iterable[str] = (), temperature_model: Temper
         J/mol for the sorted pair.
     elements : iterable of str, optional
         Elements to include beyond those of the fits (their binaries without a fit are ideal).
-    temperature_model : TemperatureModel, optional
-        How coefficients depend on T (default enthalpy-only, ``L_n = a_n``).
+    temperature_model : TemperatureModel or rule, optional
+        How coefficients depend on T (:func:`fit_temperature_model`): None (default) writes each
+        fit with its own :attr:`BinaryFit.temperature_model` (enthalpy-only where it has none);
+        given, it overrides every fit.
     solids : {"sgte", "pure", "none"} or bool, optional
         ``"sgte"`` (default, True): each element's SER phase and the solid stable just below its
         melting point, phases named by structure (``FCC_A1``…) and shared by the elements of that
@@ -183,10 +249,13 @@ def to_database(fits, *, elements: Iterable[str] = (), temperature_model: Temper
         db.add_phase_constituents(phase, [[el for el, _ in members]])
         for el, expr in members:
             db.add_parameter("G", phase, [[el]], 0, expr, force_insert=False)
-    for name, n, symbol, value in _interaction_terms(fits, first_symbol, taken=defined):
-        db.symbols[symbol] = se.RealDouble(value)
-        db.add_parameter("L", LIQUID, [name.split("-")], n, interaction_expr(symbol, temperature_model),
-                         force_insert=False)
+    for name, n, (symbol_a, a), b_term in _interaction_terms(fits, first_symbol, taken=defined,
+                                                             override=temperature_model):
+        db.symbols[symbol_a] = se.RealDouble(a)
+        if b_term is not None:
+            db.symbols[b_term[0]] = se.RealDouble(b_term[1])
+        db.add_parameter("L", LIQUID, [name.split("-")], n,
+                         interaction_expr(symbol_a, None if b_term is None else b_term[0]), force_insert=False)
     for fit in fits.values():
         if fit.assessed is not None:
             for n, _ in fit.assessed.terms:

@@ -42,7 +42,6 @@ from mixcalphad.chem.binaries import normalize_symbol
 from mixcalphad.errors import DatasetError, MixcalphadError, OutputExistsError
 from mixcalphad._io import write_text
 from mixcalphad.calphad.binary_fit import PREDICTED, as_fits
-from mixcalphad.calphad.redlich_kister import ENTHALPY_ONLY, TemperatureModel
 
 logger = logging.getLogger(__name__)
 
@@ -313,7 +312,7 @@ class EspeiExport:
 
 
 def export_espei(fits, out_dir, *, force: bool = False, tdb: bool = True,
-                 temperature_model: TemperatureModel = ENTHALPY_ONLY, iterations: int = 1000,
+                 temperature_model=None, iterations: int = 1000,
                  chains_per_parameter: int = 2, chain_std_deviation: float = 0.1,
                  prediction_T_K: float = PREDICTION_T_K, notes: Iterable[str] = (),
                  binaries: Iterable | None = None, seed_tdb=None) -> EspeiExport:
@@ -329,8 +328,9 @@ def export_espei(fits, out_dir, *, force: bool = False, tdb: bool = True,
         Replace files written before (see :func:`write_espei_datasets`).
     tdb : bool
         Also write :data:`TDB_NAME` and the MCMC input seeded with it (default True).
-    temperature_model : TemperatureModel
-        For the TDB.
+    temperature_model : TemperatureModel or rule, optional
+        For the TDB: None (default): each fit's own :attr:`BinaryFit.temperature_model`
+        (enthalpy-only where it has none); a TemperatureModel or rule overrides every fit.
     iterations, chains_per_parameter, chain_std_deviation
         MCMC settings written into :data:`MCMC_YAML`.
     prediction_T_K : float
@@ -396,7 +396,7 @@ def export_espei(fits, out_dir, *, force: bool = False, tdb: bool = True,
         else:
             tdb_path = write_tdb(fits, out / TDB_NAME, force=force, temperature_model=temperature_model,
                                  notes=tuple(notes))
-            by_binary = interaction_symbols(fits)
+            by_binary = interaction_symbols(fits, temperature_model=temperature_model)
             symbols = tuple(s for name in chosen for s in by_binary.get(name, ()))
         settings = mcmc_input(symbols=symbols, iterations=iterations, chains_per_parameter=chains_per_parameter,
                               chain_std_deviation=chain_std_deviation)

@@ -26,8 +26,7 @@ import copy
 import math
 
 from mixcalphad.calphad.binary_fit import as_fits
-from mixcalphad.calphad.database import interaction_expr
-from mixcalphad.calphad.redlich_kister import ENTHALPY_ONLY, TemperatureModel
+from mixcalphad.calphad.database import interaction_expr, interaction_values
 from mixcalphad.data.tdb_read import LIQUID, resolve_liquid
 from mixcalphad.errors import TDBError
 
@@ -55,7 +54,7 @@ def binary_liquid_parameters(db, a: str, b: str, liquid: str = LIQUID) -> list[d
     return db._parameters.search(query)
 
 
-def replace_liquid(db, fits, *, temperature_model: TemperatureModel = ENTHALPY_ONLY, liquid: str | None = None):
+def replace_liquid(db, fits, *, temperature_model=None, liquid: str | None = None):
     """A copy of ``db`` whose LIQUID interactions of the fitted binaries are the fits'.
 
     Parameters
@@ -66,9 +65,10 @@ def replace_liquid(db, fits, *, temperature_model: TemperatureModel = ENTHALPY_O
         ``{"AL-CU": BinaryFit or RKFit}`` or an iterable of
         :class:`~mixcalphad.calphad.binary_fit.BinaryFit`; Redlich–Kister coefficients ``a_n``
         in J/mol of atoms for the alphabetically sorted pair.
-    temperature_model : TemperatureModel, optional
-        How the coefficients depend on T (default enthalpy-only, ``L_n = a_n``; Kaptay:
-        ``L_n = a_n (1 − T/τ)``). Parameters are valid from 298.15 K to 6000 K.
+    temperature_model : TemperatureModel or rule, optional
+        How the coefficients depend on T, ``L_n = a_n + b_n T``: None (default): each fit's own :attr:`BinaryFit.temperature_model`
+        (enthalpy-only where it has none); a TemperatureModel or rule overrides every fit.
+        Parameters are valid from 298.15 K to 6000 K.
     liquid : str, optional
         The liquid phase to edit (default ``LIQUID``, else the database's one liquid-like phase, e.g.
         ``LIQUID_RENB``; :func:`~mixcalphad.data.tdb_read.resolve_liquid`).
@@ -114,7 +114,6 @@ def replace_liquid(db, fits, *, temperature_model: TemperatureModel = ENTHALPY_O
         doc_ids = [p.doc_id for p in binary_liquid_parameters(new, a, b, phase)]
         if doc_ids:
             new._parameters.remove(doc_ids=doc_ids)
-        for n, value in enumerate(fit.fit.coefficients):
-            if float(value) != 0.0:
-                new.add_parameter("L", phase, [[a, b]], n, interaction_expr(float(value), temperature_model))
+        for n, a_n, b_n in interaction_values(fit, temperature_model):
+            new.add_parameter("L", phase, [[a, b]], n, interaction_expr(a_n, b_n))
     return new

@@ -19,7 +19,6 @@ from typing import Mapping, Sequence
 
 from mixcalphad.calphad.binary_fit import (DEFAULT_SIGMA_J, LOWER_T_FRACTION, PREDICTION_EFFECTIVE_POINTS,
                                            PREDICTION_GRID, as_fits)
-from mixcalphad.calphad.redlich_kister import ENTHALPY_ONLY, TemperatureModel
 from mixcalphad.errors import TDBError
 
 _BEGIN = "$ === mixcalphad provenance v1 ==="
@@ -47,12 +46,18 @@ class BinaryRecord:
     convexity: str = ""          # "convex", "constrained", "gap" or "" (not checked)
     constraint_rms_J: float = 0.0  # RMS change of ΔH_mix made by the convexity constraint, J/mol
     symbols: tuple[str, ...] = ()  # the VV#### FUNCTIONs holding this binary's coefficients
+    kappa_per_K: float | None = None   # S_ex = kappa*H_ex (b_n = -kappa*a_n), 1/K; None: assessed whole
+    sigma_S_J_K: float | None = None   # 1 sigma of S_ex at x_B = 0.5, J/(mol K); None when unknown
 
     def __post_init__(self):
         sigma = None if self.sigma_J is None or math.isnan(float(self.sigma_J)) else _round(self.sigma_J)
         object.__setattr__(self, "sigma_J", sigma)
         object.__setattr__(self, "rms_J", _round(self.rms_J))
         object.__setattr__(self, "constraint_rms_J", _round(self.constraint_rms_J))
+        if self.kappa_per_K is not None:  # as written: 6 significant digits
+            object.__setattr__(self, "kappa_per_K", float(f"{float(self.kappa_per_K):.6g}"))
+        if self.sigma_S_J_K is not None:
+            object.__setattr__(self, "sigma_S_J_K", float(f"{float(self.sigma_S_J_K):.3g}"))
         object.__setattr__(self, "origin", _ascii(self.origin).replace(" ", "_"))
         object.__setattr__(self, "sources", tuple(_ascii(s).replace(";", ",").strip() for s in self.sources))
 
@@ -61,6 +66,8 @@ class BinaryRecord:
         return (f"$ binary: {self.system} origin={self.origin} sigma_J={sigma} order={self.order} "
                 f"rms_J={self.rms_J:.1f} n={self.n_points}"
                 + (f" convex={self.convexity} drms_J={self.constraint_rms_J:.1f}" if self.convexity else "")
+                + (f" kappa_per_K={self.kappa_per_K:.6g}" if self.kappa_per_K is not None else "")
+                + (f" sigmaS_J_K={self.sigma_S_J_K:.3g}" if self.sigma_S_J_K is not None else "")
                 + (f" symbols={','.join(self.symbols)}" if self.symbols else "")
                 + f" sources={'; '.join(self.sources)}")
 
@@ -68,7 +75,7 @@ class BinaryRecord:
         return {"system": self.system, "origin": self.origin, "sigma_J": self.sigma_J, "order": self.order,
                 "rms_J": self.rms_J, "n_points": self.n_points, "sources": list(self.sources),
                 "convexity": self.convexity, "constraint_rms_J": self.constraint_rms_J,
-                "symbols": list(self.symbols)}
+                "symbols": list(self.symbols), "kappa_per_K": self.kappa_per_K, "sigma_S_J_K": self.sigma_S_J_K}
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "BinaryRecord":
@@ -76,7 +83,8 @@ class BinaryRecord:
                    order=int(data["order"]), rms_J=float(data["rms_J"]), n_points=int(data["n_points"]),
                    sources=tuple(data.get("sources", ())), convexity=data.get("convexity", ""),
                    constraint_rms_J=float(data.get("constraint_rms_J", 0.0)),
-                   symbols=tuple(data.get("symbols", ())))
+                   symbols=tuple(data.get("symbols", ())), kappa_per_K=data.get("kappa_per_K"),
+                   sigma_S_J_K=data.get("sigma_S_J_K"))
 
 
 def _round(value) -> float:
@@ -139,26 +147,30 @@ class Provenance:
             object.__setattr__(self, name, tuple(_ascii(s).strip() for s in getattr(self, name)))
 
     @classmethod
-    def from_fits(cls, fits, *, temperature_model: TemperatureModel = ENTHALPY_ONLY, fit: str | None = None,
+    def from_fits(cls, fits, *, temperature_model=None, fit: str | None = None,
                   data_sources: Sequence[str] | None = None, notes: Sequence[str] = (),
                   model: str | None = None, symbols: Mapping[str, Sequence[str]] | None = None) -> "Provenance":
         """Provenance of a set of :class:`BinaryFit` (sources counted over the binaries).
 
         ``symbols`` maps a binary to its ``VV####`` FUNCTIONs (default: numbered from VV0000 as
         :func:`~mixcalphad.calphad.database.to_database` numbers them)."""
-        from mixcalphad.calphad.database import interaction_symbols
+        from mixcalphad.calphad.database import describe_temperature_models, fit_temperature_model, interaction_symbols
 
         from mixcalphad import __version__
 
         fits = as_fits(fits)
-        symbols = interaction_symbols(fits) if symbols is None else symbols
+        symbols = interaction_symbols(fits, temperature_model=temperature_model) if symbols is None else symbols
         records = tuple(BinaryRecord(system=name, origin=f.origin, sigma_J=f.sigma_J,
                                      order=f.fit.order if f.assessed is None else f.assessed.order,
                                      rms_J=f.fit.rms_J if f.assessed is None else 0.0, n_points=f.fit.n_points,
                                      sources=f.sources if f.assessed is None else (f.assessed.reference, *f.sources[1:]),
                                      convexity=f.convexity.describe() if f.convexity is not None else "",
                                      constraint_rms_J=f.convexity.rms_change_J if f.convexity is not None else 0.0,
-                                     symbols=tuple(symbols.get(name, ())))
+                                     symbols=tuple(symbols.get(name, ())),
+                                     kappa_per_K=None if f.assessed is not None else
+                                     fit_temperature_model(f, temperature_model).kappa,
+                                     sigma_S_J_K=None if f.assessed is not None else
+                                     fit_temperature_model(f, temperature_model).sigma_S_J_K)
                         for name, f in fits.items())
         if data_sources is None:
             counts = Counter(s for f in fits.values() for s in f.sources)
@@ -167,7 +179,8 @@ class Provenance:
             models = sorted({f.model for f in fits.values() if f.model})
             model = "; ".join(models) if models else "none"
         return cls(mixcalphad_version=__version__, created=_now(), model=model,
-                   temperature_model=temperature_model.describe(), fit=fit or default_fit_description(),
+                   temperature_model=describe_temperature_models(fits, temperature_model),
+                   fit=fit or default_fit_description(),
                    data_sources=tuple(data_sources), binaries=records, notes=tuple(notes))
 
     def lines(self) -> list[str]:
@@ -330,7 +343,9 @@ def _parse_binary(value: str, label: str, number: int) -> BinaryRecord:
                             order=int(kv["order"]), rms_J=float(kv["rms_J"]), n_points=int(kv["n"]),
                             sources=tuple(s for s in sources.split("; ") if s) if sep else (),
                             convexity=kv.get("convex", ""), constraint_rms_J=float(kv.get("drms_J", 0.0)),
-                            symbols=tuple(v for v in kv.get("symbols", "").split(",") if v))
+                            symbols=tuple(v for v in kv.get("symbols", "").split(",") if v),
+                            kappa_per_K=float(kv["kappa_per_K"]) if "kappa_per_K" in kv else None,
+                            sigma_S_J_K=float(kv["sigmaS_J_K"]) if "sigmaS_J_K" in kv else None)
     except (KeyError, ValueError, IndexError):
         raise TDBError(f"{label}:{number}: malformed binary line in the mixcalphad provenance block: {value!r}") from None
 

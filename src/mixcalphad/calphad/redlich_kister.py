@@ -17,7 +17,7 @@ Temperature models
 enthalpy is ``a − c T``. What goes into a TDB is therefore a modelling choice, written into the
 output's provenance (:class:`TemperatureModel`):
 
-* ``"enthalpy"`` (default): ``L_n = a_n`` — the excess entropy is taken as zero (a regular
+* ``"enthalpy"``: ``L_n = a_n`` — the excess entropy is taken as zero (a regular
   solution). The excess enthalpy is exactly the fitted one at every temperature.
 * ``"kaptay"``: ``L_n = a_n (1 − T/τ)`` — the linear form discussed by G. Kaptay, "On the tendency
   of solutions to tend toward ideal solutions at high temperatures", Metall. Mater. Trans. A 43
@@ -32,6 +32,9 @@ output's provenance (:class:`TemperatureModel`):
   report (library search of 2026-12-01 found neither), so no published τ is claimed here. The
   liquidus benchmark (``benchmarks/liquidus.py``, results in ``benchmarks/README.md``) compares
   τ = 3000 K and τ = 3 × the mean melting point of the pair with the enthalpy-only model.
+* ``"entropy"``: ``L_n = a_n + b_n T`` with ``b_n = −κ a_n`` and κ of the binary from a model of the
+  liquid's excess entropy learned from assessed liquids (:mod:`mixcalphad.model.entropy`;
+  resolved per binary by :mod:`mixcalphad.calphad.excess_entropy`).
 
 This module is mathematics only: it needs numpy and never imports the ML layer (fits of
 whole binaries from data and predictions are in :mod:`mixcalphad.calphad.binary_fit`).
@@ -312,38 +315,71 @@ def _covariance(X, w, resid, *, weighted: bool) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------- temperature
+#: Kinds of :class:`TemperatureModel`.
+TEMPERATURE_KINDS = ("enthalpy", "kaptay", "entropy")
+
+
 @dataclass(frozen=True)
 class TemperatureModel:
-    """How fitted enthalpy coefficients ``a_n`` become temperature-dependent ``L_n(T)``.
+    """How fitted enthalpy coefficients ``a_n`` become ``L_n(T) = a_n + b_n·T`` (``b_n = −κ a_n``).
+
+    Every kind makes the excess entropy proportional to the excess enthalpy, ``S_ex = κ H_ex``
+    (J/(mol K)), so ``G_ex = H_ex (1 − κT)`` and the ΔH_mix round trip is exact at every T.
 
     Parameters
     ----------
-    kind : {"enthalpy", "kaptay"}
-        ``"enthalpy"``: ``L_n = a_n``; ``"kaptay"``: ``L_n = a_n (1 − T/τ)`` (see the module
-        docstring for the reference and the caveat above τ).
+    kind : {"enthalpy", "kaptay", "entropy"}
+        ``"enthalpy"``: κ = 0 (``L_n = a_n``); ``"kaptay"``: κ = 1/τ (``L_n = a_n (1 − T/τ)``, see
+        the module docstring); ``"entropy"``: κ of one binary from a model of the excess entropy
+        (:mod:`mixcalphad.calphad.excess_entropy`), any sign.
     tau_K : float, optional
-        τ in K for ``"kaptay"`` (default :data:`KAPTAY_DEFAULT_TAU_K`); must be None for
-        ``"enthalpy"``.
+        τ in K for ``"kaptay"`` (default :data:`KAPTAY_DEFAULT_TAU_K`); None otherwise.
+    kappa_per_K : float, optional
+        κ in 1/K for ``"entropy"``; None otherwise.
+    sigma_S_J_K : float, optional
+        1σ of the excess entropy at x_B = 0.5, J/(mol K) (``"entropy"``: from the model), or None.
+    label : str
+        Where κ came from (a model's form, a rule such as ``"3*Tm"``, a note that κ was reduced).
     """
 
     kind: str = "enthalpy"
     tau_K: float | None = None
+    kappa_per_K: float | None = None
+    sigma_S_J_K: float | None = None
+    label: str = ""
 
     def __post_init__(self):
-        if self.kind not in ("enthalpy", "kaptay"):
-            raise MixcalphadError(f"unknown temperature model {self.kind!r}; choose 'enthalpy' or 'kaptay'")
-        if self.kind == "enthalpy" and self.tau_K is not None:
+        if self.kind not in TEMPERATURE_KINDS:
+            raise MixcalphadError(f"unknown temperature model {self.kind!r}; choose one of {list(TEMPERATURE_KINDS)}")
+        if self.kind != "kaptay" and self.tau_K is not None:
             raise MixcalphadError("tau_K applies only to the 'kaptay' temperature model")
+        if self.kind != "entropy" and self.kappa_per_K is not None:
+            raise MixcalphadError("kappa_per_K applies only to the 'entropy' temperature model")
         if self.kind == "kaptay":
             tau = KAPTAY_DEFAULT_TAU_K if self.tau_K is None else float(self.tau_K)
             if not (math.isfinite(tau) and tau > 0):
                 raise MixcalphadError(f"tau_K must be a positive temperature in K, got {self.tau_K!r}")
             object.__setattr__(self, "tau_K", tau)
+        if self.kind == "entropy":
+            kappa = float("nan") if self.kappa_per_K is None else float(self.kappa_per_K)
+            if not math.isfinite(kappa):
+                raise MixcalphadError(f"kappa_per_K must be a finite number in 1/K, got {self.kappa_per_K!r}")
+            object.__setattr__(self, "kappa_per_K", kappa)
+
+    @property
+    def kappa(self) -> float:
+        """κ = S_ex/H_ex, 1/K."""
+        return {"enthalpy": 0.0, "kaptay": 1.0 / self.tau_K if self.tau_K else 0.0,
+                "entropy": self.kappa_per_K}[self.kind]
 
     def factor(self, T) -> np.ndarray:
-        """``L_n(T) / a_n``: 1, or ``1 − T/τ`` (dimensionless)."""
+        """``L_n(T) / a_n = 1 − κT`` (dimensionless)."""
         T = np.asarray(T, dtype=float)
-        return np.ones_like(T) if self.kind == "enthalpy" else 1.0 - T / self.tau_K
+        return 1.0 - self.kappa * T
+
+    def b_coefficients(self, coefficients: Sequence[float]) -> np.ndarray:
+        """``b_n = −κ a_n`` (J/(mol K)) of enthalpy coefficients ``a_n`` (J/mol)."""
+        return -self.kappa * np.asarray(coefficients, dtype=float)
 
     def excess_gibbs(self, x_B, T, coefficients: Sequence[float]) -> np.ndarray:
         """G_ex (J/mol) at ``x_B`` and one temperature ``T`` (K) for enthalpy coefficients (J/mol)."""
@@ -353,22 +389,28 @@ class TemperatureModel:
         """One ASCII line for provenance headers."""
         if self.kind == "enthalpy":
             return "enthalpy-only: L_n = a_n (no excess entropy)"
-        return (f"kaptay-linear: L_n = a_n*(1-T/tau), tau = {self.tau_K:g} K "
-                "(Kaptay, Metall. Mater. Trans. A 43 (2012) 531)")
+        if self.kind == "kaptay":
+            return (f"kaptay-linear: L_n = a_n*(1-T/tau), tau = {self.tau_K:g} K"
+                    + (f" ({self.label})" if self.label else "")
+                    + " (Kaptay, Metall. Mater. Trans. A 43 (2012) 531)")
+        sigma = "" if self.sigma_S_J_K is None else f", sigma S_ex(x=0.5) = {self.sigma_S_J_K:.2f} J/mol/K"
+        return (f"excess entropy S_ex = kappa*H_ex: L_n = a_n + b_n*T, b_n = -kappa*a_n, "
+                f"kappa = {self.kappa_per_K:.4g} 1/K{sigma}" + (f" ({self.label})" if self.label else ""))
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "tau_K": self.tau_K}
+        return {"kind": self.kind, "tau_K": self.tau_K, "kappa_per_K": self.kappa_per_K,
+                "sigma_S_J_K": self.sigma_S_J_K, "label": self.label}
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "TemperatureModel":
-        return cls(kind=data.get("kind", "enthalpy"), tau_K=data.get("tau_K"))
+        return cls(kind=data.get("kind", "enthalpy"), tau_K=data.get("tau_K"), kappa_per_K=data.get("kappa_per_K"),
+                   sigma_S_J_K=data.get("sigma_S_J_K"), label=data.get("label", ""))
 
 
-#: The default temperature model.
+#: The enthalpy-only temperature model (no excess entropy).
 ENTHALPY_ONLY = TemperatureModel("enthalpy")
 
 
-def kaptay(tau_K: float = KAPTAY_DEFAULT_TAU_K) -> TemperatureModel:
+def kaptay(tau_K: float = KAPTAY_DEFAULT_TAU_K, label: str = "") -> TemperatureModel:
     """Kaptay's linear temperature model ``L_n = a_n (1 − T/τ)`` with ``τ`` in K."""
-    return TemperatureModel("kaptay", tau_K)
-
+    return TemperatureModel("kaptay", tau_K, label=label)

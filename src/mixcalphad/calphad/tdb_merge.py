@@ -20,10 +20,9 @@ from typing import Iterable, Mapping, Sequence
 
 from mixcalphad._io import atomic_path
 from mixcalphad.calphad.binary_fit import BinaryFit, as_fits
-from mixcalphad.calphad.database import LIQUID, _add_missing_ghser, _interaction_terms, to_database
+from mixcalphad.calphad.database import LIQUID, _add_missing_ghser, interaction_symbols, to_database
 from mixcalphad.calphad.fill_solids import SolidAddition, add_solids, extended_constituents, plan_solids
 from mixcalphad.calphad.provenance import BinaryRecord, Provenance, with_references
-from mixcalphad.calphad.redlich_kister import ENTHALPY_ONLY, TemperatureModel
 from mixcalphad.calphad.tdb_write import _db_text, _key_label, _param_key, all_parameters
 from mixcalphad.calphad.unary import unary
 from mixcalphad.chem.binaries import normalize_symbol, system_name
@@ -245,7 +244,7 @@ class MergeReport:
 
 
 def merge_into_tdb(fits, user_path, out_path, *, elements: Iterable[str] = (), force: bool = False,
-                   temperature_model: TemperatureModel = ENTHALPY_ONLY,
+                   temperature_model=None,
                    supported: Iterable[str] | None = None, notes: Sequence[str] = ()) -> MergeReport:
     """Add LIQUID interactions for the binaries a user's TDB lacks; write the result to ``out_path``.
 
@@ -272,8 +271,9 @@ def merge_into_tdb(fits, user_path, out_path, *, elements: Iterable[str] = (), f
         Elements to bring into the LIQUID with their SGTE unary data.
     force : bool
         Replace an existing ``out_path``.
-    temperature_model : TemperatureModel
-        How the added coefficients depend on T.
+    temperature_model : TemperatureModel or rule, optional
+        How the added coefficients depend on T: None (default): each fit's own :attr:`BinaryFit.temperature_model`
+        (enthalpy-only where it has none); a TemperatureModel or rule overrides every fit.
     supported : iterable of str, optional
         See :func:`fill_plan`.
     notes : sequence of str
@@ -311,7 +311,6 @@ def merge_into_tdb(fits, user_path, out_path, *, elements: Iterable[str] = (), f
     user_symbols = {name.upper() for name in user_db.symbols}
     vv = [int(m.group(1)) for m in (_VV.match(n) for n in user_symbols) if m]
     first = max(vv) + 1 if vv else 0
-    terms = _interaction_terms(chosen, first, taken=user_symbols)
 
     # the statements to add, printed by pycalphad from the one Database builder
     all_liquid = sorted(set(plan.liquid_elements) | set(plan.new_elements))
@@ -320,9 +319,7 @@ def merge_into_tdb(fits, user_path, out_path, *, elements: Iterable[str] = (), f
     clash = sorted(set(mini.symbols) & user_symbols)
     if clash:
         raise TDBError(f"{user_path}: internal error: new FUNCTION names {clash} collide with the file's")
-    symbols: dict[str, tuple[str, ...]] = {}
-    for name, _, symbol, _ in terms:
-        symbols[name] = symbols.get(name, ()) + (symbol,)
+    symbols = interaction_symbols(chosen, first_symbol=first, taken=user_symbols, temperature_model=temperature_model)
     solids = plan_solids(user_db, plan.new_elements)
     _add_missing_ghser(mini, add_solids(mini, user_db, solids), defined=user_symbols)
     notes = list(notes) + [f"added to {user_path.name}: {len(chosen)} LIQUID binaries"

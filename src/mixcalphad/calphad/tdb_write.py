@@ -25,7 +25,6 @@ from mixcalphad._io import atomic_path
 from mixcalphad.calphad.binary_fit import as_fits
 from mixcalphad.calphad.database import solids_description, to_database
 from mixcalphad.calphad.provenance import Provenance, _now, read_provenance, with_references
-from mixcalphad.calphad.redlich_kister import ENTHALPY_ONLY, TemperatureModel
 from mixcalphad.data.tdb_read import read_database
 from mixcalphad.errors import OutputExistsError, TDBError
 
@@ -45,7 +44,7 @@ def _db_text(db) -> str:
 
 
 def write_tdb(db_or_fits, path, *, force: bool = False, provenance: Provenance | None = None,
-              elements: Iterable[str] = (), temperature_model: TemperatureModel = ENTHALPY_ONLY,
+              elements: Iterable[str] = (), temperature_model=None,
               solids="sgte", notes: Sequence[str] = (), verify: bool = True) -> Path:
     """Write a TDB file with a provenance header, atomically, checked by re-reading.
 

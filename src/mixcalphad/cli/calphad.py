@@ -42,15 +42,18 @@ def _predictor(args):
 
 
 def _temperature_model(args):
-    from mixcalphad.calphad.redlich_kister import ENTHALPY_ONLY, kaptay
+    """The temperature-model rule of ``--temperature-model`` (``--tau`` kept for ``kaptay``)."""
+    from mixcalphad.calphad.excess_entropy import temperature_rule
+    from mixcalphad.calphad.redlich_kister import kaptay
 
-    if args.temperature_model == "kaptay":
-        return kaptay(args.tau) if args.tau is not None else kaptay()
+    name = getattr(args, "temperature_model", None)
     if args.tau is not None:
-        from mixcalphad.errors import MixcalphadError
+        if name != "kaptay":
+            from mixcalphad.errors import MixcalphadError
 
-        raise MixcalphadError("--tau applies only with --temperature-model kaptay")
-    return ENTHALPY_ONLY
+            raise MixcalphadError("--tau applies only with --temperature-model kaptay (or write kaptay-<tau>)")
+        return kaptay(args.tau)
+    return temperature_rule(name)
 
 
 def _elements(args) -> list[str]:
@@ -76,8 +79,7 @@ def _fit_options(args, observations=None) -> dict:
     attrs = {} if observations is None else observations.attrs
     options = {"max_order": args.max_order, "criterion": args.criterion, "gaps": attrs.get("gaps", {}),
                "assessed_liquids": attrs.get("assessed_liquids", {})}
-    if getattr(args, "temperature_model", None) is not None:
-        options["temperature_model"] = _temperature_model(args)
+    options["temperature_model"] = _temperature_model(args)
     return options
 
 
@@ -108,8 +110,7 @@ def _command_line(args) -> str:
     for flag in ("no_model", "no_store", "refit_assessed"):
         if getattr(args, flag, False):
             parts.append("--" + flag.replace("_", "-"))
-    if getattr(args, "temperature_model", "enthalpy") != "enthalpy":
-        parts += ["--temperature-model", args.temperature_model]
+    parts += ["--temperature-model", args.temperature_model]
     return " ".join(parts)
 
 
@@ -130,8 +131,12 @@ def cmd_fit(args) -> int:
     gaps, assessed = options.pop("gaps"), options.pop("assessed_liquids")
     fit = fit_binary(a, b, predictor=_predictor(args), observations=observations,
                      gap=gaps.get(system_name(a, b), ""), assessed=assessed.get(system_name(a, b), ()), **options)
+    T = float(args.T)
+    gibbs = {"T_K": T, "S_ex_J_K": float(fit.excess_entropy([0.5], T)[0]),
+             "G_ex_J": float(fit.excess_gibbs([0.5], T)[0]), "sigma_G_ex_J": fit.sigma_excess_gibbs(T),
+             "sigma_S_ex_J_K": None if fit.temperature_model is None else fit.temperature_model.sigma_S_J_K}
     if args.json:
-        print_json(fit.to_dict())
+        print_json({**fit.to_dict(), "at_x_0.5": gibbs})
         return 0
     import numpy as np
     import pandas as pd
@@ -155,6 +160,16 @@ def cmd_fit(args) -> int:
                               "value_J": fit.fit.coefficients, "stderr_J": err}), "{:.1f}")
     x = np.round(np.arange(0.1, 0.91, 0.1), 2)
     print(f"\nDH_mix (J/mol) at x_{fit.pair[1]}: " + "  ".join(f"{xi:.1f}:{h:.0f}" for xi, h in zip(x, fit.evaluate(x))))
+    if fit.assessed is None:
+        tm = fit.temperature_model
+        print(f"temperature model: {tm.describe()}")
+        b = tm.b_coefficients(fit.fit.coefficients)
+        print("b_n = -kappa*a_n (J/mol/K): " + "  ".join(f"b{n}:{v:.3f}" for n, v in enumerate(b)))
+    sigma_S = gibbs["sigma_S_ex_J_K"]
+    print(f"at x = 0.5, T = {T:g} K: S_ex = {gibbs['S_ex_J_K']:.2f}"
+          + (f" +/- {sigma_S:.2f}" if sigma_S is not None else "")
+          + f" J/mol/K, G_ex = {gibbs['G_ex_J']:.0f}"
+          + (f" +/- {gibbs['sigma_G_ex_J']:.0f}" if np.isfinite(gibbs['sigma_G_ex_J']) else "") + " J/mol")
     print("sources: " + "; ".join(fit.sources))
     return 0
 
@@ -168,16 +183,13 @@ def cmd_write_tdb(args) -> int:
 
     elements = _elements(args)
     _check_outputs(args.output, force=args.force)
-    temperature_model = _temperature_model(args)
     observations, predictor = _observations(args), _predictor(args)
     n = len(elements) * (len(elements) - 1) // 2
     _stderr(f"[1/2] fitting {n} binaries of {len(elements)} elements", args)
     fits = fit_binaries(elements, predictor=predictor, observations=observations, **_fit_options(args, observations))
     _stderr(f"[2/2] writing and re-reading {args.output}", args)
-    provenance = Provenance.from_fits(fits, temperature_model=temperature_model,
-                                      notes=(*_source_note(args, observations), solids_description(args.solids)))
-    path = write_tdb(fits, args.output, force=args.force, provenance=provenance,
-                     temperature_model=temperature_model, solids=args.solids)
+    provenance = Provenance.from_fits(fits, notes=(*_source_note(args, observations), solids_description(args.solids)))
+    path = write_tdb(fits, args.output, force=args.force, provenance=provenance, solids=args.solids)
     origins: dict[str, int] = {}
     for fit in fits.values():
         origins[fit.origin] = origins.get(fit.origin, 0) + 1
@@ -197,7 +209,6 @@ def cmd_fill(args) -> int:
     from mixcalphad.calphad.tdb_merge import fill_plan, merge_into_tdb
 
     _check_outputs(args.output, args.report, force=args.force)
-    temperature_model = _temperature_model(args)
     plan = fill_plan(args.user_tdb, args.elements or ())
     fits = {}
     if plan.to_add:
@@ -209,7 +220,7 @@ def cmd_fill(args) -> int:
         notes = _source_note(args, None)
     _stderr(f"[2/2] writing and re-reading {args.output}", args)
     report = merge_into_tdb(fits, args.user_tdb, args.output, elements=args.elements or (), force=args.force,
-                            temperature_model=temperature_model, notes=notes)
+                            notes=notes)
     if args.report:
         report.to_csv(args.report, force=args.force)
     if args.json:
@@ -237,7 +248,6 @@ def cmd_espei_datasets(args) -> int:
         elements = sorted({e for b in binaries for e in b.upper().replace("_", "-").split("-")})
     else:
         elements = _elements(args)
-    temperature_model = _temperature_model(args)
     observations, predictor = _observations(args), _predictor(args)
     if args.seed_tdb:  # only the refined binaries need fits (their datasets); the seed has the rest
         fits = fit_binaries(binaries or elements, predictor=predictor, observations=observations,
@@ -245,8 +255,7 @@ def cmd_espei_datasets(args) -> int:
     else:
         fits = fit_binaries(elements, predictor=predictor, observations=observations,
                             **_fit_options(args, observations))
-    export = export_espei(fits, args.output, force=args.force, tdb=not args.no_tdb,
-                          temperature_model=temperature_model, iterations=args.iterations,
+    export = export_espei(fits, args.output, force=args.force, tdb=not args.no_tdb, iterations=args.iterations,
                           notes=_source_note(args, observations), binaries=binaries, seed_tdb=args.seed_tdb)
     if args.json:
         print_json(export.to_dict())
@@ -259,7 +268,7 @@ def cmd_espei_datasets(args) -> int:
 
 
 # ---------------------------------------------------------------------- registration
-def _fit_arguments(parser, *, with_temperature: bool = True):
+def _fit_arguments(parser):
     add_store_option(parser)
     parser.add_argument("--no-store", action="store_true", help="ignore the store: predictions only")
     parser.add_argument("--no-model", action="store_true",
@@ -270,11 +279,13 @@ def _fit_arguments(parser, *, with_temperature: bool = True):
     parser.add_argument("--max-order", type=int, default=3, help="highest Redlich-Kister order (default 3)")
     parser.add_argument("--criterion", choices=("aicc", "bic", "fixed"), default="aicc",
                         help="how the order is chosen (default aicc)")
-    if with_temperature:
-        parser.add_argument("--temperature-model", choices=("enthalpy", "kaptay"), default="enthalpy",
-                            help="L_n = a_n (default) or Kaptay's a_n (1 - T/tau)")
-        parser.add_argument("--tau", type=float, default=None, metavar="K",
-                            help="tau of the kaptay model in K (default 3000)")
+    parser.add_argument("--temperature-model", default="learned", metavar="NAME",
+                        help="the liquid's excess entropy, L_n = a_n + b_n*T with b_n = -kappa*a_n: 'learned' "
+                             "(default: kappa of the pair from the model learned on assessed liquids), "
+                             "'enthalpy' (b_n = 0), 'kaptay' or 'kaptay-<tau_K>' (kappa = 1/tau, tau 3000 K "
+                             "by default), 'kaptay-<k>Tm' (tau = k * mean melting point of the pair)")
+    parser.add_argument("--tau", type=float, default=None, metavar="K",
+                        help="tau of --temperature-model kaptay in K (default 3000)")
     return add_json_option(parser)
 
 
@@ -285,10 +296,11 @@ def _element_arguments(parser):
 
 def register(sub) -> None:
     """Add ``fit``, ``write-tdb``, ``fill`` and ``espei-datasets`` to the ``mixcalphad`` subparsers."""
-    fit = _fit_arguments(sub.add_parser("fit", help="Redlich-Kister fit of one binary liquid"),
-                         with_temperature=False)
-    fit.add_argument("a")
-    fit.add_argument("b")
+    fit = _fit_arguments(sub.add_parser("fit", help="Redlich-Kister fit of one binary liquid"))
+    fit.add_argument("a", help="first element (any order: the pair is sorted)")
+    fit.add_argument("b", help="second element")
+    fit.add_argument("--T", type=float, default=1873.0, metavar="K",
+                     help="temperature at which S_ex and G_ex (x = 0.5) are reported, K (default 1873)")
     fit.set_defaults(func=cmd_fit)
 
     write = _fit_arguments(sub.add_parser("write-tdb", help="a self-contained LIQUID TDB for an element set"))

@@ -26,7 +26,7 @@ import pandas as pd
 
 from mixcalphad.chem.elements import supported_elements
 from mixcalphad import __version__
-from mixcalphad.errors import MixcalphadError, OutputExistsError
+from mixcalphad.errors import DatasetError, MixcalphadError, OutputExistsError
 from mixcalphad._io import write_text
 from mixcalphad.model.metrics import regression_errors
 from mixcalphad.model.regressor import HMixRegressor, dataset_hash, training_rows
@@ -154,6 +154,19 @@ class Campaign:
         self.fit_options = dict(fit_options or {})
         self.force = force
 
+    @staticmethod
+    def entropy_rule(observations: pd.DataFrame):
+        """The learned excess-entropy rule refitted on the store's assessed excess entropies (the
+        shipped model when the store has none)."""
+        from mixcalphad.calphad.excess_entropy import LearnedEntropy
+        from mixcalphad.model.entropy import DEFAULT_FORM, ExcessEntropyModel, entropy_targets
+
+        try:
+            entropy_targets(observations)
+        except DatasetError:
+            return LearnedEntropy()
+        return LearnedEntropy(ExcessEntropyModel(form=DEFAULT_FORM).fit(observations))
+
     def _estimator_params(self) -> dict:
         """The estimator's parameters as plain JSON values (for keys and the state file)."""
         return _canonical(self.estimator().get_params())
@@ -164,7 +177,9 @@ class Campaign:
         options and the code version."""
         flag_rows = sorted(json.dumps(r, sort_keys=True, default=str) for r in flags.to_dict("records"))
         kept = sorted(f"{x.system}|{x.checksum}" for group in (assessed or {}).values() for x in group)
+        entropy = self.entropy_rule(observations).model.to_dict() if "temperature_model" not in self.fit_options else None
         inputs = {"version": __version__, "training_hash": dataset_hash(training_rows(observations)),
+                  "entropy_model": _canonical(entropy),
                   "flags": flag_rows, "assessed_whole": kept, "elements": list(self.elements or supported_elements()),
                   "estimator": self._estimator_params(), "fit_options": _canonical(self.fit_options),
                   "plan_size": self.plan_size, "per_element": self.per_element,
@@ -231,7 +246,8 @@ class Campaign:
         known = set(elements)
         relevant = observations[observations["system"].map(lambda s: set(s.split("-")) <= known)]
         fits = fit_binaries(elements, predictor=model, observations=relevant, progress=progress,
-                            gaps=gap_reasons(flags), assessed_liquids=assessed, **self.fit_options)
+                            gaps=gap_reasons(flags), assessed_liquids=assessed,
+                            **{"temperature_model": self.entropy_rule(observations), **self.fit_options})
         files = {"model": self.out / MODEL_FILE,
                  "tdb": write_tdb(fits, self.out / TDB_FILE, force=True, elements=elements,
                                   notes=[f"campaign refit from store {self.store.path}"])}

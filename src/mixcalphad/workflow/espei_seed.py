@@ -45,6 +45,7 @@ import numpy as np
 
 from mixcalphad._io import atomic_path, write_text
 from mixcalphad.calphad.espei_io import generate_input, hm_mix_dataset, mcmc_input, run_espei_input
+from mixcalphad.calphad.excess_entropy import DEFAULT_RULE, pair_temperature_model, temperature_rule
 from mixcalphad.calphad.redlich_kister import KAPTAY_DEFAULT_TAU_K, rk_basis
 from mixcalphad.chem.binaries import check_elements
 from mixcalphad.errors import DatasetError, MixcalphadError, OutputExistsError
@@ -64,6 +65,8 @@ NONE_SPREAD = (20000.0, 5.0)
 STARTS = ("prediction", "datasets", "none")
 #: Smallest magnitude of a start value, J/mol (ESPEI cannot move a symbol that starts at 0).
 MIN_START_J = 100.0
+#: Smallest |b0| a start takes, J/(mol K).
+MIN_START_B_J_K = 0.01
 PHASES_JSON, START_TDB, GENERATED_TDB, MCMC_TDB = ("phases.json", "mixcalphad-start.tdb",
                                                    "espei-generated.tdb", "espei-mcmc.tdb")
 GENERATE_YAML, MCMC_YAML, INITIAL_CHAINS = "espei-generate.yaml", "espei-mcmc.yaml", "initial-chains.npy"
@@ -259,8 +262,11 @@ def predicted_hmix_datasets(a: str, b: str, predictor, *, weight: float = DEFAUL
     return out
 
 
-def start_values(x_B, H_J, *, order: int = 1, sigma_J=None) -> dict[str, float]:
-    """Start of the liquid's symbols: ``a0 … a_order`` from a weighted RK fit (J/mol), ``b0 = −a0/τ`` (J/mol/K).
+def start_values(x_B, H_J, *, order: int = 1, sigma_J=None,
+                 kappa_per_K: float = 1.0 / KAPTAY_DEFAULT_TAU_K) -> dict[str, float]:
+    """Start of the liquid's symbols: ``a0 … a_order`` from a weighted RK fit (J/mol), ``b0 = −κ a0``
+    (J/mol/K; κ the pair's S_ex/H_ex, 1/K, from :mod:`mixcalphad.calphad.excess_entropy`; a start
+    never closer to 0 than :data:`MIN_START_B_J_K`, ESPEI spreads its walkers by a fraction of it).
 
     Raises
     ------
@@ -275,7 +281,8 @@ def start_values(x_B, H_J, *, order: int = 1, sigma_J=None) -> dict[str, float]:
     coefficients = np.linalg.lstsq(rk_basis(x, order) * w[:, None], h * w, rcond=None)[0]
     # ESPEI's MCMC spreads its walkers by a fraction of each start: a start must not be ~0
     values = {f"a{n}": float(np.copysign(max(abs(c), MIN_START_J), c)) for n, c in enumerate(coefficients)}
-    values["b0"] = -values["a0"] / KAPTAY_DEFAULT_TAU_K
+    b0 = -values["a0"] * float(kappa_per_K)
+    values["b0"] = float(np.copysign(max(abs(b0), MIN_START_B_J_K), b0 if b0 != 0.0 else -values["a0"]))
     return values
 
 
@@ -429,16 +436,17 @@ def seed_espei(datasets_dir, a: str, b: str, out_dir, *, predictor=None, weight:
     values: dict[str, float] = {}
     start_path = None
     if start_tdb:
+        kappa = pair_temperature_model(temperature_rule(DEFAULT_RULE), A, B).kappa
         if start == "prediction":
             x = np.asarray(X_GRID)
             mean, std = predictor.predict(A, B, x, return_std=True)
-            roles = start_values(x, mean, order=order, sigma_J=std)
+            roles = start_values(x, mean, order=order, sigma_J=std, kappa_per_K=kappa)
         elif start == "datasets":
             x, _, h = liquid_hmix_points([d for _, d in kept], A, B)
             if not x.size:
                 raise DatasetError(f"{root}: too few HM_MIX points of the LIQUID of {A}-{B} to start from "
                                    "(none kept); use start='prediction'")
-            roles = start_values(x, h, order=order)
+            roles = start_values(x, h, order=order, kappa_per_K=kappa)
         else:
             roles = {**{f"a{n}": -1.0 for n in range(order + 1)}, "b0": -1e-3}
         db, names = start_database(A, B, roles)
