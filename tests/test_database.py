@@ -50,8 +50,9 @@ def test_file_layout(ten, ten_db):
     assert vv[0] == "VV0000" and all(re.fullmatch(r"VV\d{4}", n) for n in vv)
     for a, b in re.findall(r"PARAMETER L\(LIQUID,(\w+),(\w+);\d\)", text):
         assert a < b  # sorted constituents
-    params = re.findall(r"PARAMETER L\(LIQUID,\w+,\w+;\d\) 298.15 (VV\d{4}); 6000.0 N MC\d{4} !", text)
-    assert len(params) == len(vv)
+    # L_n = a_n + b_n*T: two FUNCTIONs per written coefficient (the learned excess entropy)
+    params = re.findall(r"PARAMETER L\(LIQUID,\w+,\w+;\d\) 298.15 T\*(VV\d{4})\+(VV\d{4}); 6000.0 N MC\d{4} !", text)
+    assert params and 2 * len(params) == len(vv) == len({s for pair in params for s in pair})
     phases = {name: sorted(s.name for s in ten_db.phases[name].constituents[0]) for name in ten_db.phases}
     assert phases["LIQUID"] == sorted(TEN)
     assert phases["FCC_A1"] == ["AG", "AL", "CU", "NI"]
@@ -105,6 +106,47 @@ def test_kaptay_model_keeps_the_enthalpy_and_scales_the_gibbs_energy(tmp_path):
     gm = calculate(db, ["CU", "ZR"], "LIQUID", T=T, P=101325, N=1, output="GM_MIX", points=np.array([[0.5, 0.5]]))
     L0 = fits["CU-ZR"].fit.coefficients[0]
     assert float(np.asarray(gm.GM_MIX).ravel()[0]) == pytest.approx(0.25 * L0 * 0.5 + R * T * math.log(0.5), abs=1e-3)
+
+@pytest.mark.parametrize("T", [600.0, 1500.0, 3000.0])
+def test_a_plus_bT_liquid_round_trips_through_pycalphad(tmp_path, T):
+    """L0 = a + bT written from a fit with S_ex = κ H_ex: pycalphad's HM_MIX, SM_MIX and GM_MIX are
+    the closed forms x(1-x)a, x(1-x)(-b) - R Σ x ln x and x(1-x)(a + bT) + RT Σ x ln x."""
+    from mixcalphad.calphad.binary_fit import BinaryFit
+    from mixcalphad.calphad.redlich_kister import RKFit, TemperatureModel
+
+    a, kappa = -40000.0, 1.0 / 2500.0
+    b = -kappa * a
+    fit = BinaryFit(system="CU-ZR", fit=RKFit((a,), ((0.0,),), 0.0, 0.0, 0, 1), origin="given", sigma_J=1.0,
+                    temperature_model=TemperatureModel("entropy", kappa_per_K=kappa))
+    path = write_tdb({"CU-ZR": fit}, tmp_path / "ab.tdb", solids=False)
+    db = Database(str(path))
+    assert sorted(db.symbols[s].args[0] for s in ("VV0000", "VV0001")) == pytest.approx(sorted([a, b]))
+    x = np.array([0.25, 0.5])
+    ideal = x * np.log(x) + (1 - x) * np.log(1 - x)
+    expected = {"HM_MIX": x * (1 - x) * a, "SM_MIX": x * (1 - x) * (-b) - R * ideal,
+                "GM_MIX": x * (1 - x) * (a + b * T) + R * T * ideal}
+    for prop, value in expected.items():
+        res = calculate(db, ["CU", "ZR"], "LIQUID", T=T, P=101325, N=1, output=prop,
+                        points=np.column_stack([1 - x, x]))
+        assert np.asarray(getattr(res, prop)).ravel() == pytest.approx(value, abs=1e-6)
+    record = read_provenance(path).binaries[0]
+    assert record.kappa_per_K == pytest.approx(kappa, rel=1e-5) and record.symbols == ("VV0000", "VV0001")
+    assert fit.excess_gibbs([0.5], T)[0] == pytest.approx(0.25 * (a + b * T))
+
+
+def test_learned_liquids_are_convex_at_every_temperature():
+    """The default rule (learned κ) on strongly bonded and on demixing pairs: no spinodal from T_low to 6000 K."""
+    from mixcalphad.calphad.convexity import curvature_ratio
+
+    fits = fit_binaries([("AL", "NI"), ("AL", "W"), ("CU", "ZR"), ("AG", "CU")], predictor=MiedemaDouble(),
+                        progress=False)
+    x = np.linspace(0.005, 0.995, 199)
+    for name, fit in fits.items():
+        tm = fit.temperature_model
+        assert tm.kind == "entropy" and tm.sigma_S_J_K > 0
+        T = [fit.convexity.T_low_K, 1000.0, 2000.0, 4000.0, 6000.0]
+        assert curvature_ratio(x, T, fit.fit.coefficients, tm).min() >= -1e-9, name
+
 
 def test_unknown_elements_and_bad_fits():
     with pytest.raises(UnknownElementError):

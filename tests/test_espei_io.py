@@ -132,7 +132,8 @@ def test_mcmc_starts_from_our_tdb_and_refines_vv_symbols(tmp_path, cumg_observat
     export = export_espei(data_fits, tmp_path / "espei", iterations=3)
     settings = yaml.safe_load(export.mcmc_yaml.read_text())
     assert settings["mcmc"]["input_db"] == "mixcalphad-liquid.tdb"
-    assert settings["mcmc"]["symbols"] == list(export.symbols) == ["VV0000", "VV0001"]
+    # a0, b0, a1, b1: the learned excess entropy gives every order a T term that ESPEI refines
+    assert settings["mcmc"]["symbols"] == list(export.symbols) == ["VV0000", "VV0001", "VV0002", "VV0003"]
     start_fits = fit_binaries([("CU", "MG")], predictor=MiedemaDouble(), progress=False)
     write_tdb(start_fits, export.tdb, force=True)
     symbols = list(interaction_symbols(start_fits)["CU-MG"])
@@ -144,6 +145,12 @@ def test_mcmc_starts_from_our_tdb_and_refines_vv_symbols(tmp_path, cumg_observat
     assert np.abs(trace[:, 0, :] - start_values).max() <= 0.5 * np.abs(start_values).max()  # chains start there
     refined = np.array([float(dbf.symbols[s]) for s in symbols])
     assert np.any(np.abs(refined - start_values) > 1e-6 * np.abs(start_values))
+    b_symbol = symbols[1]  # L0 = VV0000 + VV0001*T: the b of L0
+    from tinydb import where
+
+    L0 = start._parameters.search((where("parameter_type") == "L") & (where("parameter_order") == 0))
+    assert "VV0001*T" in str(L0[0]["parameter"]).replace(" ", "")
+    assert abs(refined[1] - start_values[1]) > 1e-9 * abs(start_values[1]), f"{b_symbol} was not refined"
     lnprob = np.load(tmp_path / "espei" / "lnprob.npy")
     assert np.isfinite(lnprob).all()
     assert (tmp_path / "espei" / "espei-mcmc.tdb").exists()

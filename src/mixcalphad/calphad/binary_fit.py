@@ -71,7 +71,8 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from mixcalphad.calphad.convexity import T_HIGH_K, ConvexityCheck, fit_convex, min_curvature_ratio
-from mixcalphad.calphad.excess_entropy import admissible_temperature_model, pair_temperature_model
+from mixcalphad.calphad.excess_entropy import (DEFAULT_RULE, admissible_temperature_model, pair_temperature_model,
+                                               temperature_rule)
 from mixcalphad.calphad.redlich_kister import (ENTHALPY_ONLY, RKFit, TemperatureModel, fit_redlich_kister,
                                                from_json_float, json_float, supported_order)
 from mixcalphad.chem.binaries import all_pairs, sorted_pair, system_name
@@ -280,7 +281,7 @@ def fit_binary(a: str, b: str, *, predictor=None, observations=None, max_order: 
                criterion: str = "aicc", x_grid: Sequence[float] = PREDICTION_GRID,
                sigma_defaults: Mapping[str, float] | None = None,
                prediction_effective_points: float = PREDICTION_EFFECTIVE_POINTS,
-               combine: str = "auto", temperature_model=ENTHALPY_ONLY,
+               combine: str = "auto", temperature_model=DEFAULT_RULE,
                T_low_K: float | None = None, gap: str = "", assessed: Sequence[AssessedLiquid] = ()) -> BinaryFit:
     """Fit one binary liquid from observations and/or a predictor (sources combined by weight).
 
@@ -295,9 +296,10 @@ def fit_binary(a: str, b: str, *, predictor=None, observations=None, max_order: 
     combine : {"auto", "always"}
         ``"auto"``: observations that alone support ``max_order`` are fitted without the
         prediction; ``"always"``: combine by weight in every case (see the module docstring).
-    temperature_model : TemperatureModel or rule
-        How the coefficients depend on T: a :class:`TemperatureModel` for every binary or a rule
-        resolved per pair (:mod:`mixcalphad.calphad.excess_entropy`: ``temperature_rule("learned")``);
+    temperature_model : TemperatureModel, rule or str
+        How the coefficients depend on T: a :class:`TemperatureModel` for every binary, a rule
+        resolved per pair, or a rule's name (:func:`~mixcalphad.calphad.excess_entropy.temperature_rule`;
+        default ``"learned"``: κ of the pair from the shipped excess-entropy model);
         κ is reduced where it alone would make the liquid concave
         (:func:`~mixcalphad.calphad.excess_entropy.admissible_temperature_model`); the result is
         :attr:`BinaryFit.temperature_model`. The convexity rule is checked with it.
@@ -345,6 +347,8 @@ def fit_binary(a: str, b: str, *, predictor=None, observations=None, max_order: 
     observed = points[points["kind"] != PREDICTED]
     T_low = lower_temperature(a, b) if T_low_K is None else float(T_low_K)
     x, h, s = (points[c].to_numpy(dtype=float) for c in ("x_B", "HM_MIX_J", "fit_sigma_J"))
+    if isinstance(temperature_model, str):
+        temperature_model = temperature_rule(temperature_model)
     tm = pair_temperature_model(temperature_model, a, b)
     if not gap:
         gap = regular_solution_gap(x, h, s, T_low, tm)
@@ -459,6 +463,8 @@ def fit_binaries(pairs_or_elements: Iterable, *, predictor=None, observations=No
         from mixcalphad.chem.binaries import parse_system
 
         pairs = sorted({parse_system(i) if isinstance(i, str) else sorted_pair(*i) for i in items})
+    if isinstance(options.get("temperature_model", DEFAULT_RULE), str):
+        options["temperature_model"] = temperature_rule(options.get("temperature_model", DEFAULT_RULE))
     if isinstance(predictor, str):
         if predictor != "default":
             raise MixcalphadError(f"predictor must be an object, 'default' or None, got {predictor!r}")

@@ -81,6 +81,7 @@ def cmd_predict(args) -> int:
     from mixcalphad.chem.binaries import sorted_pair
     from mixcalphad.errors import MixcalphadError
     from mixcalphad.chem.miedema import miedema_hmix
+    from mixcalphad.model.entropy import load_default_entropy_model
 
     if args.x is None:
         args.x = parse_grid(DEFAULT_GRID if args.all else "0.1:0.9:0.1")
@@ -95,15 +96,28 @@ def cmd_predict(args) -> int:
     a, b = args.a.upper(), args.b.upper()
     first, second = sorted_pair(a, b)
     L, sigma_L = model.predict_rk(a, b)
+    entropy = load_default_entropy_model()
+    pair = entropy.for_pair(a, b)
+    # S_ex = κ H (J/mol/K) and G_ex = H (1 − κT) at the user's T; σ_G combines σ_H (1 − κT) and T σ_S
+    # (σ_S depends on x through x(1 − x), the same for either orientation)
+    S, sigma_S = entropy.predict(a, b, args.x, mean, return_std=True)
+    T = float(args.T)
+    G = mean * (1.0 - pair.kappa_per_K * T)
+    sigma_G = np.hypot(std * (1.0 - pair.kappa_per_K * T), T * sigma_S)
     if args.json:
         print_json({"a": a, "b": b, "unit": "J/mol", "model": model.version_, "x": args.x, "HM_MIX_J": mean,
-                    "sigma_J": std, "miedema_J": miedema,
+                    "sigma_J": std, "miedema_J": miedema, "T_K": T, "SE_J": S, "sigma_SE_J": sigma_S,
+                    "GE_J": G, "sigma_GE_J": sigma_G, "kappa_per_K": pair.kappa_per_K,
+                    "entropy_model": entropy.describe(),
                     "rk_excess_over_miedema": {"system": f"{first}-{second}", "L_J": L, "sigma_J": sigma_L}})
         return 0
     import pandas as pd
 
-    print(f"ΔH_mix of liquid {a}-{b}, kJ/mol of atoms (model {model.version_}; σ: 1 standard deviation)")
-    print_table(pd.DataFrame({f"x_{b}": args.x, "ΔH_mix": mean / 1000, "σ": std / 1000, "Miedema": miedema / 1000}))
+    print(f"liquid {a}-{b} (model {model.version_}; σ: 1 standard deviation): ΔH_mix and G_ex at {T:g} K in "
+          f"kJ/mol of atoms, S_ex in J/mol/K (S_ex = κ ΔH_mix, κ = {pair.kappa_per_K:.3g} 1/K, "
+          f"form {entropy.form})")
+    print_table(pd.DataFrame({f"x_{b}": args.x, "ΔH_mix": mean / 1000, "σ": std / 1000, "Miedema": miedema / 1000,
+                              "S_ex": S, "σ_S": sigma_S, "G_ex": G / 1000, "σ_G": sigma_G / 1000}))
     terms = ", ".join(f"L{n} = {L[n] / 1000:.2f} ± {sigma_L[n] / 1000:.2f}" for n in range(len(L)))
     print(f"learned excess over Miedema, x_{first} x_{second} Σ L_n (x_{first} − x_{second})^n: {terms} kJ/mol")
     return 0
@@ -144,8 +158,10 @@ def register(sub) -> None:
     train.set_defaults(func=cmd_train)
 
     predict = add_json_option(sub.add_parser("predict", help="ΔH_mix with σ of one binary, or of all (--all)"))
-    predict.add_argument("a", nargs="?")
-    predict.add_argument("b", nargs="?")
+    predict.add_argument("a", nargs="?", help="first element")
+    predict.add_argument("b", nargs="?", help="second element (x is its mole fraction)")
+    predict.add_argument("--T", type=float, default=1873.0, metavar="K",
+                         help="temperature of the reported G_ex = ΔH_mix − T S_ex, K (default 1873)")
     predict.add_argument("--x", type=parse_grid, default=None,
                          help="mole fraction(s) of B: 0.5, 0.1,0.5 or 0.1:0.9:0.1 (default 0.1:0.9:0.1; "
                               f"--all: {DEFAULT_GRID})")
