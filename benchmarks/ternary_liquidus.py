@@ -25,9 +25,10 @@ The liquids (only the left-out binary's LIQUID ``L``/``G`` parameters change)
 
 Temperature models — the one place to add one
     :func:`temperature_models` (module top) maps ``(a, b)`` to ``{name: TemperatureModel}``; today
-    ``enthalpy`` (L_n = a_n) and ``kaptay-3Tm`` (L_n = a_n (1 − T/τ), τ = 3 × mean SGTE T_m of the
-    pair), as in ``benchmarks/liquidus.py``. A new entry (e.g. ``learned``) gives new rows
-    ``ours/learned`` and ``miedema/learned``; only those are computed on the next run. It must
+    ``enthalpy`` (L_n = a_n), ``kaptay-3Tm`` (L_n = a_n (1 − T/τ), τ = 3 × mean SGTE T_m of the
+    pair), as in ``benchmarks/liquidus.py``, and ``learned`` (mixcalphad's default, L_n = a_n + b_n T
+    with b_n = −κ a_n, κ from the excess-entropy model fitted without the left-out binary). A new
+    entry gives new rows ``ours/<name>`` and ``miedema/<name>``; only those are computed on the next run. It must
     return an object ``replace_liquid``/``fit_binary`` accept as ``temperature_model`` and have a
     ``describe()`` string (stored with each cached row: rows whose description changed are
     recomputed).
@@ -66,6 +67,7 @@ Run
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import time
 import warnings
@@ -99,13 +101,37 @@ COLUMNS = ["ternary", "left_out", "liquid", "kind", "x_2", "x_3", "T_K", "note",
 def temperature_models(a: str, b: str) -> dict:
     """``{name: TemperatureModel}`` for the written liquids (``ours/<name>``, ``miedema/<name>``).
 
-    Add a model here (e.g. ``"learned": ...``) and rerun: only the new rows are computed.
+    ``learned`` is mixcalphad's default: S_ex = κ H_ex with κ of the pair from the shipped form of
+    :class:`~mixcalphad.model.entropy.ExcessEntropyModel` fitted without the left-out binary
+    (:func:`held_out_kappa`). Add a model here and rerun: only the new rows are computed.
     """
-    from mixcalphad.calphad.redlich_kister import ENTHALPY_ONLY, kaptay
+    from mixcalphad.calphad.redlich_kister import ENTHALPY_ONLY, TemperatureModel, kaptay
     from mixcalphad.chem.elements import element_property
+    from mixcalphad.model.entropy import DEFAULT_FORM
 
     t_mean = float(np.mean(element_property([a, b], "T_melt_K")))
-    return {"enthalpy": ENTHALPY_ONLY, "kaptay-3Tm": kaptay(3.0 * t_mean)}
+    learned = TemperatureModel("entropy", kappa_per_K=held_out_kappa(a, b),
+                               label=f"learned, form {DEFAULT_FORM}, fitted without {'-'.join(sorted([a, b]))}")
+    return {"enthalpy": ENTHALPY_ONLY, "kaptay-3Tm": kaptay(3.0 * t_mean), "learned": learned}
+
+
+@functools.lru_cache(maxsize=None)
+def _observations() -> pd.DataFrame:
+    from mixcalphad.data.corpus import build_dataset
+
+    return build_dataset(progress=False).observations
+
+
+@functools.lru_cache(maxsize=None)
+def held_out_kappa(a: str, b: str) -> float:
+    """κ (1/K) of the pair from the shipped excess-entropy form fitted without the binary a–b."""
+    from mixcalphad.chem.binaries import system_name
+    from mixcalphad.model.entropy import DEFAULT_FORM, ExcessEntropyModel
+
+    observations = _observations()
+    held = system_name(a, b)
+    model = ExcessEntropyModel(form=DEFAULT_FORM, calibrate=False).fit(observations[observations["system"] != held])
+    return float(f"{model.kappa(a, b):.6g}")  # rounded: the description keys the cache
 
 
 # ------------------------------------------------------------------------------ helpers

@@ -37,7 +37,12 @@ def test_provenance_header_survives_and_reads_back(ten):
     prov = read_provenance(path)
     assert prov.mixcalphad_version == __import__("mixcalphad").__version__
     assert prov.model == "MiedemaDouble miedema-double-1"
-    assert prov.temperature_model.startswith("enthalpy-only")
+    assert prov.temperature_model.startswith("per binary: L_n = a_n + b_n*T, b_n = -kappa*a_n")
+    assert f"excess entropy (learned, form class): {len(fits)}" in prov.temperature_model
+    for record in prov.binaries:  # each binary's kappa as fitted, and its sigma of S_ex
+        tm = fits[record.system].temperature_model
+        assert record.kappa_per_K == pytest.approx(tm.kappa, rel=1e-5)
+        assert record.sigma_S_J_K == pytest.approx(tm.sigma_S_J_K, rel=2e-3)
     assert [b.system for b in prov.binaries] == sorted(fits)
     first = prov.binaries[0]
     assert first.origin == "predicted" and first.sigma_J == 4000.0 and first.n_points == 19
@@ -59,8 +64,8 @@ def test_provenance_header_survives_and_reads_back(ten):
         assert re.search(rf"L\(LIQUID,{b.system.replace('-', ',')};\d\)[^!]* N {key} !", text)
     # the table binary -> symbols -> origin -> sigma
     assert list(df.columns[:4]) == ["system", "symbols", "origin", "sigma_J"]
-    assert df.set_index("system").loc["AL-CU", "symbols"].split() == [
-        s for s in re.findall(r"L\(LIQUID,AL,CU;\d\) 298.15 (VV\d{4})", text)]
+    written = re.findall(r"L\(LIQUID,AL,CU;\d\) 298.15 T\*(VV\d{4})\+(VV\d{4})", text)  # a_n + b_n*T
+    assert df.set_index("system").loc["AL-CU", "symbols"].split() == [s for b, a in written for s in (a, b)]
     assert len(prov.to_dataframe()) == 45 and set(prov.to_dataframe()["origin"]) == {"predicted"}
     assert Provenance.from_dict(json.loads(json.dumps(prov.to_dict()))) == prov
 

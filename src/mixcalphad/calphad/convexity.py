@@ -7,13 +7,13 @@ A binary liquid has a spinodal (pycalphad then draws a liquid miscibility gap) w
     \\frac{∂^2 G_{mix}}{∂x_B^2} = \\frac{R T}{x_A x_B} + φ(T)\\,H''(x_B) < 0,
 
 with ``H`` the Redlich–Kister excess enthalpy (J/mol of atoms) and ``φ(T)`` the temperature
-factor of the :class:`~mixcalphad.calphad.redlich_kister.TemperatureModel` (1 for enthalpy-only,
-``1 − T/τ`` for Kaptay's linear model). With ``t = x_A − x_B`` the second derivative of one term
+factor of the :class:`~mixcalphad.calphad.redlich_kister.TemperatureModel`, ``φ = 1 − κT`` (1 for
+enthalpy-only, ``1 − T/τ`` for Kaptay's linear model, κ of the pair for the learned excess entropy). With ``t = x_A − x_B`` the second derivative of one term
 ``x_A x_B t^n`` is ``n(n−1) t^(n−2) − (n+1)(n+2) t^n``.
 
 The *curvature ratio* ``c(x, T) = 1 + φ(T) x_A x_B H''(x) / (R T)`` is the curvature in units of
-the ideal term: the liquid is convex where ``c ≥ 0``. For both temperature models ``φ(T)/T`` is
-monotonic in ``T``, so over a temperature interval ``c`` is smallest at one of its ends: checking
+the ideal term: the liquid is convex where ``c ≥ 0``. For every temperature model ``φ(T)/T = 1/T − κ``
+is monotonic in ``T``, so over a temperature interval ``c`` is smallest at one of its ends: checking
 ``T_low`` and ``T_high`` checks every temperature between them.
 
 :func:`fit_convex` fits ``ΔH_mix(x_B)`` as :func:`~mixcalphad.calphad.redlich_kister.fit_redlich_kister`

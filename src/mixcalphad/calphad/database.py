@@ -43,8 +43,9 @@ from mixcalphad.errors import TDBError
 T_MIN, T_MAX = T_MIN_K, T_MAX_K
 #: Phase every fit goes into.
 LIQUID = "LIQUID"
-#: Largest number of ``VV####`` symbols a file can hold (four digits).
-MAX_SYMBOLS = 10000
+#: Largest number of ``VV####`` symbols a file can hold: ``VV0000`` … ``VV99999`` (at most 7
+#: characters, within the TDB limit of 8; 70 elements need ~15000 with a_n and b_n).
+MAX_SYMBOLS = 100000
 
 
 def interaction_expr(a_value, b_value=None):

@@ -30,7 +30,7 @@ from mixcalphad.data.tdb_read import interaction_pairs, liquid_problem, read_dat
 from mixcalphad.errors import OutputExistsError, TDBError, UnsupportedElementError
 
 logger = logging.getLogger(__name__)
-_VV = re.compile(r"^VV(\d{4})$")
+_VV = re.compile(r"^VV(\d{4,5})$")
 
 
 @dataclass(frozen=True)
