@@ -45,6 +45,15 @@ and the RMS change (J/mol). Only when the data show a gap is the spinodal kept: 
 solution fitted to the same points has a gap (:func:`regular_solution_gap`); a fit whose ΔH_mix
 is ≤ 0 everywhere is always made convex.
 
+The liquid's temperature dependence
+-----------------------------------
+ΔH_mix fixes the enthalpy coefficients a_n; every fit also carries its
+:attr:`BinaryFit.temperature_model`, so that the written liquid is ``L_n = a_n + b_n T`` with
+``b_n = −κ a_n``. By default κ of the pair comes from the excess-entropy model learned on assessed
+liquids (``temperature_model="learned"``, :mod:`mixcalphad.calphad.excess_entropy`), with its σ;
+an AIMD binary gets its AIMD enthalpy with the model's entropy. The convexity rule below is
+checked with that temperature model, after κ has been reduced where it alone would open a gap.
+
 Assessments carried whole
 -------------------------
 ΔH_mix fixes only the enthalpy of an interaction; an assessment's ``L_n(T)`` also hold its excess
