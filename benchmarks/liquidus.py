@@ -21,7 +21,7 @@ Our liquid (leave-systems-out)
 
 Liquids compared (rows of the table; every one is written as L_n = a_n + b_n·T, b_n = −κ a_n)
     ``ideal``: the binary's liquid interactions removed. ``miedema``: Miedema's ΔH_mix fitted
-    (σ 5 kJ/mol), enthalpy-only. Ours (held-out ΔH prediction): ``enthalpy`` (κ = 0),
+    (σ 5 kJ/mol), enthalpy-only; ``miedema+learned``: the same with the learned κ (held out as below). Ours (held-out ΔH prediction): ``enthalpy`` (κ = 0),
     ``kaptay-3000`` (κ = 1/3000 K), ``kaptay-3Tm`` (τ = 3 × the mean SGTE melting point; a rule
     of this project, see the ``redlich_kister`` docstring) and ``learned`` (κ of the pair from
     :class:`mixcalphad.model.entropy.ExcessEntropyModel` of the default form, fitted on the same
@@ -74,7 +74,7 @@ RESULTS = HERE / "liquidus_results.csv"
 FITS = HERE / "liquidus_fits.csv"
 X = (0.2, 0.5, 0.8)
 #: Every liquid of the table, in print order; the first ones are computed first.
-MODELS = ("ideal", "miedema", "enthalpy", "kaptay-3000", "kaptay-3Tm", "learned", "assessed-H",
+MODELS = ("ideal", "miedema", "miedema+learned", "enthalpy", "kaptay-3000", "kaptay-3Tm", "learned", "assessed-H",
           "assessed-H+kaptay-3Tm", "assessed-H+learned")
 #: Liquids whose fits come from the fold regressors (``fits_table``); the others are derived.
 PREDICTED_MODELS = ("enthalpy", "kaptay-3000", "kaptay-3Tm")
@@ -227,11 +227,13 @@ def derived_fits(observations: pd.DataFrame, chosen: pd.DataFrame, fits: pd.Data
         own = tdb[(tdb["system"] == r.system) & (tdb["source"] == Path(r.path).name)]
         candidates = {
             "ideal": lambda: _fit_row(r.system, fold, "ideal", [0.0], 0.0),
-            "miedema": lambda: _from_fit(r, fold, "miedema", fit_binary(r.a, r.b, predictor=MiedemaPredictor(),
-                                                                         max_order=MAX_ORDER)),
+            "miedema": lambda: _from_fit(r, fold, "miedema", fit_binary(
+                r.a, r.b, predictor=MiedemaPredictor(), max_order=MAX_ORDER, temperature_model="enthalpy")),
+            "miedema+learned": lambda: _from_fit(r, fold, "miedema+learned", fit_binary(
+                r.a, r.b, predictor=MiedemaPredictor(), max_order=MAX_ORDER, temperature_model=learned)),
             "learned": lambda: _learned_from_enthalpy(r, fold, folds.loc[r.system], learned),
-            "assessed-H": lambda: _from_fit(r, fold, "assessed-H", fit_binary(r.a, r.b, observations=own,
-                                                                               max_order=MAX_ORDER)),
+            "assessed-H": lambda: _from_fit(r, fold, "assessed-H", fit_binary(
+                r.a, r.b, observations=own, max_order=MAX_ORDER, temperature_model="enthalpy")),
             "assessed-H+kaptay-3Tm": lambda: _from_fit(r, fold, "assessed-H+kaptay-3Tm", fit_binary(
                 r.a, r.b, observations=own, max_order=MAX_ORDER,
                 temperature_model=temperature_models(r.a, r.b)["kaptay-3Tm"])),

@@ -182,3 +182,23 @@ def test_a_missing_default_store_is_filled_with_the_default_corpus(tmp_path, mon
 def test_an_empty_or_out_of_range_grid_is_refused(grid, capsys):
     assert main(["miedema", "AL", "NI", "--x", grid]) == 2
     assert "--x" in capsys.readouterr().err
+
+
+def test_every_argument_of_every_command_has_help():
+    """A user reading `mixcalphad CMD --help` sees what every positional and option means."""
+    import argparse
+
+    from mixcalphad.cli import build_parser
+
+    missing = []
+
+    def walk(parser, path):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, f"{path} {name}")
+            elif not isinstance(action, argparse._HelpAction) and not action.help:
+                missing.append(f"{path} {action.option_strings or action.dest}")
+
+    walk(build_parser(), "mixcalphad")
+    assert not missing, missing

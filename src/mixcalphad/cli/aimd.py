@@ -216,8 +216,8 @@ def register(subparsers) -> None:
 
     md = with_json(with_store(subparsers.add_parser(
         "md", help="ΔH_mix by local MD with an ASE calculator (EMT, CHGNet, SevenNet)")))
-    md.add_argument("a")
-    md.add_argument("b")
+    md.add_argument("a", help="first element")
+    md.add_argument("b", help="second element")
     md.add_argument("--calculator", choices=("emt", "chgnet", "sevennet"), default="emt",
                     help="emt (a pipeline stand-in) or a universal MLIP, kind mlip: chgnet, sevennet")
     md.add_argument("--model", default=None,
@@ -228,8 +228,9 @@ def register(subparsers) -> None:
     md.add_argument("--x", type=float, default=0.5, help="mole fraction of the second element of the sorted pair")
     md.add_argument("--T", type=float, default=None, help="temperature, K (default: the T rule)")
     md.add_argument("--timestep", type=float, default=3.0, help="time step, fs (default 3)")
-    md.add_argument("--thermostat", choices=("langevin", "nose-hoover", "bussi"), default="langevin")
-    md.add_argument("--seed", type=int, default=0)
+    md.add_argument("--thermostat", choices=("langevin", "nose-hoover", "bussi"), default="langevin",
+                    help="NVT thermostat of the ASE run (default langevin)")
+    md.add_argument("--seed", type=int, default=0, help="seed of the cell packing and the thermostat")
     md.add_argument("--parallel", choices=("auto", "dask", "serial"), default="auto",
                     help="run the three runs through dask when installed (auto)")
     md.add_argument("--no-store", action="store_true", help="do not write the result to the store")

@@ -143,13 +143,13 @@ def register(sub) -> None:
     summary.set_defaults(func=cmd_data_summary)
 
     elements = with_json(sub.add_parser("elements", help="the pure-element property table"))
-    elements.add_argument("symbols", nargs="*", metavar="SYMBOL")
+    elements.add_argument("symbols", nargs="*", metavar="SYMBOL", help="element symbols (default: all)")
     elements.add_argument("--columns", nargs="+", help="columns to show (default: a selection)")
     elements.set_defaults(func=cmd_elements)
 
     miedema = with_json(sub.add_parser("miedema", help="Miedema's liquid ΔH_mix of a binary"))
-    miedema.add_argument("a")
-    miedema.add_argument("b")
+    miedema.add_argument("a", help="first element")
+    miedema.add_argument("b", help="second element (x is its mole fraction)")
     miedema.add_argument("--x", type=parse_grid, default=parse_grid("0.1:0.9:0.1"),
                          help="mole fraction(s) of B: 0.5, 0.1,0.5 or 0.1:0.9:0.1 (default)")
     miedema.add_argument("--volume-correction", action="store_true", help="Miedema's volume correction")

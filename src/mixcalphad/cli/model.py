@@ -174,7 +174,8 @@ def register(sub) -> None:
 
     evaluate = add_json_option(data_options(sub.add_parser(
         "evaluate", help="nested CV grouped by system: model vs Miedema, coverage, AIMD test")))
-    evaluate.add_argument("--outer-folds", type=int, default=12)
+    evaluate.add_argument("--outer-folds", type=int, default=12,
+                          help="outer folds grouped by system (default 12, as in the founding paper)")
     evaluate.add_argument("--jobs", type=int, default=2, help="outer folds fitted in parallel")
     evaluate.add_argument("--plot", metavar="PNG", help="write a parity plot of the held-out points")
     evaluate.set_defaults(func=cmd_evaluate)
