@@ -1,4 +1,5 @@
 """Assessments carried whole: L_n(T) kept from the TDB, stored, and written back unchanged."""
+import math
 from pathlib import Path
 
 import numpy as np
@@ -91,14 +92,22 @@ def test_write_tdb_carries_the_assessment_whole(crfe_store, tmp_path):
     """CR–FE at 1873 K: G_mix as assessed (−11.5 kJ/mol), not the enthalpy-only refit (−15.2 kJ/mol)."""
     observations, kept = crfe_store.observations(), crfe_store.assessed_liquids()
     whole = fit_binaries(["CR", "FE"], observations=observations, assessed_liquids=kept)["CR-FE"]
-    refit = fit_binaries(["CR", "FE"], observations=observations)["CR-FE"]
+    refit = fit_binaries(["CR", "FE"], observations=observations, temperature_model="enthalpy")["CR-FE"]
+    learned = fit_binaries(["CR", "FE"], observations=observations)["CR-FE"]  # the default: learned S_ex
     assert whole.origin == "assessed-whole" and whole.assessed.source == CRFE.name and refit.assessed is None
     path_whole = write_tdb({"CR-FE": whole}, tmp_path / "whole.tdb")
     path_refit = write_tdb({"CR-FE": refit}, tmp_path / "refit.tdb")
+    path_learned = write_tdb({"CR-FE": learned}, tmp_path / "learned.tdb")
     assessed = _gm_mix(CRFE)
     assert assessed == pytest.approx(-11484.0, abs=5.0)
     assert _gm_mix(path_whole) == pytest.approx(assessed, abs=1e-6)
     assert _gm_mix(path_refit) == pytest.approx(-15230.0, abs=50.0)
+    # the same enthalpies with the learned excess entropy: G_mix = H (1 - κT) + RT Σ x ln x, between
+    # the enthalpy-only refit and the assessment
+    kappa = learned.temperature_model.kappa
+    expected = float(learned.evaluate([0.5])[0]) * (1 - kappa * 1873.0) + 8.3145 * 1873.0 * math.log(0.5)
+    assert _gm_mix(path_learned) == pytest.approx(expected, abs=1e-3)  # pycalphad's R = 8.3145
+    assert -15230.0 + 1000.0 < _gm_mix(path_learned) < assessed
     record = read_provenance(path_whole).binaries[0]
     assert (record.origin, record.order, record.symbols) == ("assessed-whole", 1, ())
     assert CRFE.name in record.sources[0]
@@ -116,7 +125,9 @@ def test_cli_write_tdb_from_the_store_and_refit_option(crfe_store, tmp_path):
     run_cli(["write-tdb", "--store", str(crfe_store.path), "--elements", "CR", "FE", "-o", str(refit), "--no-model",
              "--refit-assessed"])
     assert read_provenance(refit).binaries[0].origin == "assessed"
-    assert abs(_gm_mix(refit) - _gm_mix(out)) > 3000.0
+    # the refit of the same enthalpies with the learned entropy (default): -13.5 kJ/mol against the
+    # assessed -11.5 (enthalpy-only: -15.2, see above)
+    assert _gm_mix(refit) == pytest.approx(-13496.0, abs=50.0)
 
 
 def test_fill_solids_plan():
