@@ -72,7 +72,7 @@ def main() -> None:
                   f"a = {', '.join(f'{c / 1000:.1f}' for c in fit.fit.coefficients)} kJ/mol; "
                   f"b = {', '.join(f'{c:.2f}' for c in b_n)} J/mol/K")
             print(f"{a}-{b} {rule}: a_n {[round(c) for c in fit.fit.coefficients]} J/mol, "
-                  f"b_n {[round(c, 3) for c in b_n]} J/mol/K", flush=True)
+                  f"b_n {[round(float(c), 3) for c in b_n]} J/mol/K", flush=True)
         out = ROOT / "benchmarks" / f"binplot-{a}-{b}-cost507.png"
         fig.tight_layout()
         fig.savefig(out, dpi=100)
