@@ -13,7 +13,7 @@ enthalpy alone would not have. Every rule makes ``S_ex = κ H_ex`` (``L_n = a_n 
   liquids (:class:`LearnedEntropy`, :mod:`mixcalphad.model.entropy`), with its σ.
 
 Why κ may be reduced: with ``b = −κa`` a strongly bonded liquid (a ≪ 0) turns positive-excess
-above ``T = 1/κ`` and can demix far above its liquidus (COST507's Al–W, L0 = −70000 + 35·T, has
+above ``T = 1/κ`` and can demix far above its liquidus (COST507's Al–W L0 = −70000 + 35·T alone gives
 a spinodal at 6000 K). The enthalpy is the better-known half of the liquid, so when the
 enthalpy-only fit is convex on ``[T_low, 6000 K]`` and the rule's κ makes it concave somewhere,
 κ is scaled toward 0 (bisection) to the largest value that keeps the curvature ratio ≥
