@@ -84,3 +84,17 @@ def test_provenance_wrapping_round_trips():
     with pytest.raises(TDBError, match="not closed"):
         read_provenance("\n".join(lines[:-1]) + "\n")
     assert read_provenance("$ nothing here\nELEMENT CU FCC_A1 1 0 0 !\n") is None
+
+
+def test_sources_with_tdb_statement_characters_are_written_readably(tmp_path):
+    """A source inside an archive (``x.tar.gz!tdbs/a.tdb``, as in assessed_hmix_extra3) must not end
+    the LIST_OF_REFERENCES statement: pycalphad reads the file back."""
+    from mixcalphad.calphad.binary_fit import BinaryFit
+    from mixcalphad.calphad.redlich_kister import RKFit
+
+    fit = BinaryFit(system="AL-CA", fit=RKFit((-30000.0,), ((0.0,),), 0.0, 0.0, 0, 9), origin="assessed",
+                    sigma_J=2000.0, sources=("owner/repo:contrib.tar.gz!tdbs/AlCa-x's.tdb@abc $1",))
+    path = write_tdb({"AL-CA": fit}, tmp_path / "archive.tdb", solids=False)
+    Database(str(path))
+    text = path.read_text()
+    assert "contrib.tar.gz/tdbs/AlCa-xs.tdb@abc 1" in text.split("LIST_OF_REFERENCES")[1]

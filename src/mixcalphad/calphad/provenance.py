@@ -369,7 +369,8 @@ def _reference_text(b: BinaryRecord) -> str:
     convex = f", {b.convexity}" + (f" (dRMS {b.constraint_rms_J:.0f} J/mol)" if b.convexity == "constrained" else "")
     text = (f"mixcalphad {b.system} LIQUID: {b.origin}, sigma {sigma}, RK order {b.order}{convex}; "
             f"{', '.join(b.sources)}")
-    return text.replace("'", "")[:230]
+    # ' ends the quoted text, ! and $ end a TDB statement (an archive member is "file.tar.gz!path")
+    return text.replace("'", "").replace("!", "/").replace("$", "")[:230]
 
 
 def with_references(text: str, provenance: "Provenance", *, info: str | None = None,
