@@ -69,6 +69,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mixcalphad.model.predictor import MiedemaPredictor
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "liquidus_results.csv"
 FITS = HERE / "liquidus_fits.csv"
@@ -181,18 +183,6 @@ def fits_table(observations, chosen: pd.DataFrame, folds: int, jobs: int) -> pd.
     return table
 
 
-class MiedemaPredictor:
-    """Miedema's liquid ΔH_mix as a predictor (``predict(a, b, x_B, return_std=True)``, J/mol)."""
-
-    version_ = "miedema"
-
-    def predict(self, a, b, x_B, return_std=False):
-        from mixcalphad.chem.miedema import miedema_hmix
-
-        mean = np.asarray(miedema_hmix(a, b, x_B), dtype=float)
-        return (mean, np.full(mean.shape, MIEDEMA_SIGMA_J)) if return_std else mean
-
-
 def _fit_row(system: str, fold: int, model: str, coefficients, kappa: float, fit=None) -> dict:
     L = list(coefficients) + [0.0] * (MAX_ORDER + 1 - len(coefficients))
     conv = None if fit is None else fit.convexity
@@ -228,9 +218,9 @@ def derived_fits(observations: pd.DataFrame, chosen: pd.DataFrame, fits: pd.Data
         candidates = {
             "ideal": lambda: _fit_row(r.system, fold, "ideal", [0.0], 0.0),
             "miedema": lambda: _from_fit(r, fold, "miedema", fit_binary(
-                r.a, r.b, predictor=MiedemaPredictor(), max_order=MAX_ORDER, temperature_model="enthalpy")),
+                r.a, r.b, predictor=MiedemaPredictor(MIEDEMA_SIGMA_J), max_order=MAX_ORDER, temperature_model="enthalpy")),
             "miedema+learned": lambda: _from_fit(r, fold, "miedema+learned", fit_binary(
-                r.a, r.b, predictor=MiedemaPredictor(), max_order=MAX_ORDER, temperature_model=learned)),
+                r.a, r.b, predictor=MiedemaPredictor(MIEDEMA_SIGMA_J), max_order=MAX_ORDER, temperature_model=learned)),
             "learned": lambda: _learned_from_enthalpy(r, fold, folds.loc[r.system], learned),
             "assessed-H": lambda: _from_fit(r, fold, "assessed-H", fit_binary(
                 r.a, r.b, observations=own, max_order=MAX_ORDER, temperature_model="enthalpy")),

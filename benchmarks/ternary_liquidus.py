@@ -76,6 +76,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mixcalphad.model.predictor import MiedemaPredictor
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "ternary_liquidus_results.csv"
 #: (elements, left-out binary); the left-out binary is always the last two elements.
@@ -139,21 +141,6 @@ def cost507_path() -> str:
     import pycalphad
 
     return os.path.join(os.path.dirname(pycalphad.__file__), "tests", "databases", "COST507.tdb")
-
-
-class MiedemaPredictor:
-    """Miedema's ΔH_mix (J/mol) with a constant σ, in the predictor protocol of ``fit_binary``."""
-
-    version_ = "textbook"
-
-    def __init__(self, sigma_J: float = MIEDEMA_SIGMA_J):
-        self.sigma_J = sigma_J
-
-    def predict(self, a, b, x_B, return_std=True):
-        from mixcalphad.chem.miedema import miedema_hmix
-
-        mean = np.asarray(miedema_hmix(a, b, x_B), dtype=float)
-        return (mean, np.full(mean.shape, self.sigma_J)) if return_std else mean
 
 
 def liquid_specs(a: str, b: str) -> dict:
@@ -323,7 +310,7 @@ def run(ternaries, jobs: int, budget_s: float) -> pd.DataFrame:
         coeffs[(ternary, "ideal")] = [0.0]
         coeffs[(ternary, "assessed")] = None
         for name, tm in temperature_models(a, b).items():
-            coeffs[(ternary, f"miedema/{name}")] = _fit_coefficients(a, b, MiedemaPredictor(), tm)
+            coeffs[(ternary, f"miedema/{name}")] = _fit_coefficients(a, b, MiedemaPredictor(MIEDEMA_SIGMA_J), tm)
     # one priority queue: per ternary (in order) its training, then its liquids
     queue = []
     for ternary in ternaries:

@@ -52,6 +52,27 @@ def load_default_model() -> HMixRegressor:
 load_default_predictor = load_default_model
 
 
+class MiedemaPredictor:
+    """Miedema's liquid ΔH_mix (J/mol of atoms) in the predictor protocol, with a constant σ (J/mol):
+    the baseline a user would otherwise pick, fitted and written like any predictor.
+
+    >>> mean, std = MiedemaPredictor(sigma_J=5000.0).predict("AL", "NI", [0.5], return_std=True)
+    >>> float(std[0])
+    5000.0
+    """
+
+    version_ = "miedema"
+
+    def __init__(self, sigma_J: float = 5000.0):
+        self.sigma_J = float(sigma_J)
+
+    def predict(self, a, b, x_B, return_std: bool = False):
+        from mixcalphad.chem.miedema import miedema_hmix
+
+        mean = np.asarray(miedema_hmix(a, b, x_B), dtype=float)
+        return (mean, np.full(mean.shape, self.sigma_J)) if return_std else mean
+
+
 class BatchPredictions:
     """Predictions of many binaries made in one ``predict_pairs`` call, served per binary."""
 
