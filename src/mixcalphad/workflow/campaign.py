@@ -171,13 +171,18 @@ class Campaign:
         """The estimator's parameters as plain JSON values (for keys and the state file)."""
         return _canonical(self.estimator().get_params())
 
-    def inputs_key(self, observations: pd.DataFrame, flags: pd.DataFrame, assessed: Mapping | None = None) -> str:
+    def inputs_key(self, observations: pd.DataFrame, flags: pd.DataFrame, assessed: Mapping | None = None,
+                   entropy=None) -> str:
         """SHA-256 over everything that determines the outputs: the training data, the store's flags
-        and assessments kept whole, the element set, the estimator's parameters, the fit and plan
-        options and the code version."""
+        and assessments kept whole, the element set, the estimator's parameters, the excess-entropy
+        model (``entropy``: the :class:`LearnedEntropy` rule of these observations, fitted here when
+        not given), the fit and plan options and the code version."""
         flag_rows = sorted(json.dumps(r, sort_keys=True, default=str) for r in flags.to_dict("records"))
         kept = sorted(f"{x.system}|{x.checksum}" for group in (assessed or {}).values() for x in group)
-        entropy = self.entropy_rule(observations).model.to_dict() if "temperature_model" not in self.fit_options else None
+        if "temperature_model" in self.fit_options:
+            entropy = None
+        else:  # the learned excess-entropy rule of these observations (given, or fitted here)
+            entropy = (entropy or self.entropy_rule(observations)).model.to_dict()
         inputs = {"version": __version__, "training_hash": dataset_hash(training_rows(observations)),
                   "entropy_model": _canonical(entropy),
                   "flags": flag_rows, "assessed_whole": kept, "elements": list(self.elements or supported_elements()),
@@ -233,7 +238,8 @@ class Campaign:
         self._check_folder()
         state = self._state()
         flags, assessed = self.store.flags(), self.store.assessed_liquids()
-        key = self.inputs_key(observations, flags, assessed)
+        entropy = self.entropy_rule(observations)
+        key = self.inputs_key(observations, flags, assessed, entropy)
         self.out.mkdir(parents=True, exist_ok=True)
         old_model = HMixRegressor.load(self.out / MODEL_FILE) if (self.out / MODEL_FILE).exists() else None
         model, retrained = self._model(observations, state)
@@ -247,7 +253,7 @@ class Campaign:
         relevant = observations[observations["system"].map(lambda s: set(s.split("-")) <= known)]
         fits = fit_binaries(elements, predictor=model, observations=relevant, progress=progress,
                             gaps=gap_reasons(flags), assessed_liquids=assessed,
-                            **{"temperature_model": self.entropy_rule(observations), **self.fit_options})
+                            **{"temperature_model": entropy, **self.fit_options})
         files = {"model": self.out / MODEL_FILE,
                  "tdb": write_tdb(fits, self.out / TDB_FILE, force=True, elements=elements,
                                   notes=[f"campaign refit from store {self.store.path}"])}
