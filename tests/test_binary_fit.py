@@ -1,4 +1,4 @@
-"""Fits of whole binaries: observations and predictions combined by σ, convexity, the fit CLI."""
+"""Fits of whole binaries: the posterior of a prediction given observations, convexity, the fit CLI."""
 import argparse
 import json
 import math
@@ -71,27 +71,61 @@ def test_an_aimd_binary_gets_its_aimd_enthalpy_with_the_model_entropy():
     assert flat.evaluate([0.5])[0] == pytest.approx(H, abs=50.0)
 
 
-def test_observations_take_precedence_over_predictions():
+def test_an_aimd_point_conditions_the_prediction_by_the_closed_form_update():
     predictor = MiedemaDouble(sigma=4000.0)
     pred_half = float(miedema_hmix("CU", "ZR", [0.5])[0])
     aimd = observations("CU-ZR", [0.5], [pred_half - 15000.0], kind="aimd", sigma=1000.0, source="run-1", T=2500)
     fit = fit_binary("CU", "ZR", predictor=predictor, observations=aimd)
     assert fit.origin == "aimd+predicted" and fit.n_observed == 1 and fit.n_predicted == 19
-    assert fit.sigma_J == 1000.0
-    at_half = fit.evaluate([0.5])[0]
-    # weight 1/1000² against the whole curve's 1/4000²: the fit sits close to the AIMD value
-    assert abs(at_half - (pred_half - 15000.0)) < 15000.0 / 17
-    assert fit.stderr_J < 1000.0
-    # nine assessed points support L0…L3 by themselves: fitted alone, the prediction is not used
+    assert fit.model.startswith("ConditionedPredictor miedema-double-1+data:")
+    # a prior of σ 4000 and a point of σ 1000 at x = 0.5: the posterior at x = 0.5 is their
+    # precision-weighted mean, σ = (1/4000² + 1/1000²)^-1/2
+    assert fit.sigma_J == pytest.approx(1.0 / math.sqrt(1 / 4000.0**2 + 1 / 1000.0**2))
+    assert fit.evaluate([0.5])[0] == pytest.approx(pred_half - 15000.0 * 16 / 17, abs=100.0)
+    # the correction is the regular-solution term x(1−x)δ0: away from x = 0.5 it scales with x(1−x)
+    x = np.array([0.2, 0.8])
+    assert fit.evaluate(x) - miedema_hmix("CU", "ZR", x) == pytest.approx(
+        -15000.0 * 16 / 17 * x * (1 - x) / 0.25, abs=150.0)
+
+
+def test_a_full_assessed_curve_dominates_the_prior_and_alone_is_fitted_exactly():
+    predictor = MiedemaDouble(sigma=4000.0)
     x = np.round(np.arange(0.1, 0.91, 0.1), 2)
-    assessed = observations("CU-ZR", x, rk_excess(x, [-20000.0, 3000.0]))
+    data = rk_excess(x, [-20000.0, 3000.0])
+    assessed = observations("CU-ZR", x, data)
+    alone = fit_binary("CU", "ZR", observations=assessed)
+    assert alone.origin == "assessed" and alone.model == "" and alone.n_predicted == 0
+    assert alone.fit.coefficients == pytest.approx([-20000.0, 3000.0], abs=1e-6)
+    # with the prediction: the posterior is the closed-form Gaussian update (information form here)
+    # of the prior's correction δ ~ N(0, diag(s²)), s = σ(0.5)/0.25, by the nine points, each with
+    # σ_eff = 2000·√9 (one curve is one measurement)
     fit = fit_binary("CU", "ZR", predictor=predictor, observations=assessed)
-    assert fit.origin == "assessed" and fit.model == "" and fit.n_predicted == 0
-    assert fit.fit.coefficients == pytest.approx([-20000.0, 3000.0], abs=1e-6)
-    # combined by weight on request: 9/2000² against 1/4000², the curve moves little
-    fit = fit_binary("CU", "ZR", predictor=predictor, observations=assessed, combine="always")
     assert fit.origin == "assessed+predicted"
-    assert np.abs(fit.evaluate(x) - rk_excess(x, [-20000.0, 3000.0])).max() < 1000.0
+    H = (x * (1 - x))[:, None] * np.column_stack([(1 - 2 * x)**n for n in range(3)])
+    W = np.eye(x.size) / (2000.0 * 3.0)**2
+    precision = np.eye(3) / (4000.0 / 0.25)**2 + H.T @ W @ H
+    delta = np.linalg.solve(precision, H.T @ W @ (data - miedema_hmix("CU", "ZR", x)))
+    expected = miedema_hmix("CU", "ZR", x) + H @ delta
+    assert fit.evaluate(x) == pytest.approx(expected, abs=100.0)  # RK order ≤ 3 through Miedema's shape
+    assert fit.sigma_J == pytest.approx(0.25 / math.sqrt(precision[0, 0] - precision[0, 1:] @ np.linalg.solve(
+        precision[1:, 1:], precision[1:, 0])), rel=1e-9)
+    # the data pull the curve most of the way from Miedema (prior) towards them
+    assert np.abs(fit.evaluate(x) - data).max() < 0.5 * np.abs(miedema_hmix("CU", "ZR", x) - data).max()
+
+
+def test_duplicating_every_row_of_a_curve_changes_nothing():
+    predictor = MiedemaDouble(sigma=4000.0)
+    x = [0.2, 0.4, 0.5, 0.6, 0.8]
+    curve = observations("CU-ZR", x, rk_excess(x, [-20000.0, 3000.0, 1000.0]))
+    aimd = observations("CU-ZR", [0.5], [-25000.0], kind="aimd", sigma=1500.0, source="run-1", T=2500)
+    once = pd.concat([curve, aimd], ignore_index=True)
+    twice = pd.concat([curve, curve, aimd], ignore_index=True)
+    for kwargs in ({}, {"predictor": predictor}):
+        a = fit_binary("CU", "ZR", observations=once, **kwargs)
+        b = fit_binary("CU", "ZR", observations=twice, **kwargs)
+        assert b.fit.coefficients == pytest.approx(a.fit.coefficients, rel=1e-12)
+        assert b.sigma_J == pytest.approx(a.sigma_J, rel=1e-12)
+        pd.testing.assert_frame_equal(a.points, b.points)
 
 
 def test_prediction_rows_of_a_store_and_other_systems_are_ignored():

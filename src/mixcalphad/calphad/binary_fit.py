@@ -1,36 +1,32 @@
-"""Fits of whole binary liquids: observations and predictions combined by σ, admissible by construction.
+"""Fits of whole binary liquids: the best estimate of each binary, admissible by construction.
 
-Combining sources
------------------
-:func:`fit_binary` fits one binary from observed points (a store's ``observations`` table:
-assessed, AIMD, user, MD/MLIP) and a predictor's curve, each point weighted by ``1/σ²``:
+The estimate
+------------
+:func:`fit_binary` fits one binary from a predictor and the binary's own observations (a store's
+``observations`` table: assessed, AIMD, user, MD/MLIP):
 
-* an observation's own ``sigma_J`` when known, else :data:`DEFAULT_SIGMA_J` for its kind —
-  assessed 2000 J/mol (assessments of one binary disagree by 2–4 kJ/mol, the floor of what
-  "assessed" means), AIMD 3600 J/mol (the AIMD-vs-experiment MAE over five systems in Bizot et al.
-  2026), user 2000 J/mol, MD/MLIP 5000 J/mol;
-* predictions on :data:`PREDICTION_GRID` with the model's σ, inflated by
-  ``sqrt(n_grid / PREDICTION_EFFECTIVE_POINTS)``: a model's errors at neighbouring compositions
-  are strongly correlated (mostly one error of level), so the whole predicted curve gets the
-  weight of :data:`PREDICTION_EFFECTIVE_POINTS` (1) measurement of σ_model, not of 19 independent
-  ones; its points keep their relative weights, so the curve's shape still comes through.
-  Observations therefore take precedence where they exist (a single AIMD point at 3600 J/mol
-  outweighs a 5000 J/mol prediction about 2 to 1), and the prediction still supplies the shape
-  where they are few (one equimolar AIMD point).
+* with a predictor, the fitted curve is the **posterior** of :mod:`mixcalphad.model.posterior`: the
+  predictor's curve (the prior, with its σ) updated by the binary's observations; a binary with no
+  observations keeps the prior. It is sampled on :data:`PREDICTION_GRID` with its σ and fitted.
+  :func:`fit_binaries` conditions the predictor on all observations once, so that ``fit``,
+  ``write-tdb``, ``fill``, ``espei-datasets``, ``campaign refit`` and ``acquire`` all see the same
+  posterior of a binary;
+* without a predictor, the observations alone are fitted.
 
-Observations that by themselves support the full order (at least ``max_order + 3`` points at
-``max_order + 1`` compositions, e.g. the nine points harvested from an assessment) are fitted
-alone (``combine="auto"``, the default): mixing a prediction into them would only blur their
-shape — the prediction's misfit would dominate the residuals and the order selection.
-``combine="always"`` combines by weight whatever the number of observations.
+Observations weigh by the evidence rule of :mod:`mixcalphad.data.evidence` — a curve from one source
+is one piece of evidence, not one per row: an observation's σ is its own ``sigma_J`` or
+:data:`DEFAULT_SIGMA_J` of its kind (assessed 2000 J/mol, the spread of independent assessments of
+one binary; AIMD 3600 J/mol, the AIMD-vs-experiment MAE over five systems in Bizot et al. 2026; user
+2000 J/mol; MD/MLIP 5000 J/mol), and a curve of m compositions gives each point σ·√m. The
+predictor's curve counts the same way (one curve). :attr:`BinaryFit.points` holds that evidence (what
+the ESPEI datasets are written from); the coefficients fit the posterior.
 
 Rows of kind ``prediction`` in a store are not used (the predictor supplies fresh ones). A
 *predictor* is any object with ``predict(a, b, x_B, return_std=True) -> (mean_J, std_J)``
 (numpy arrays, J/mol of atoms, ``x_B`` the mole fraction of ``b``) and optionally ``version_``
-and ``describe()`` for provenance, and ``predict_pairs(a, b, x_B, return_std=True)`` over arrays
-of pairs, which :func:`fit_binaries` then calls once for all binaries (25 s instead of 77 s for the
-2415 binaries of 70 elements with mixcalphad's model); :func:`load_default_predictor` gives
-mixcalphad's own model.
+and ``describe()`` for provenance, ``predict_rk`` for the prior covariance of the posterior, and
+``predict_pairs(a, b, x_B, return_std=True)`` over arrays of pairs, which :func:`fit_binaries` then
+calls once for all binaries; :func:`load_default_predictor` gives mixcalphad's own model.
 
 Admissible fits
 ---------------
@@ -88,6 +84,8 @@ from mixcalphad.chem.binaries import all_pairs, sorted_pair, system_name
 from mixcalphad.data.assessed_liquid import AssessedLiquid
 from mixcalphad.data.schema import DEFAULT_SIGMA_J, OBSERVED_KINDS, PREDICTED
 from mixcalphad.errors import DatasetError, MixcalphadError, TDBError
+from mixcalphad.data.evidence import evidence_points
+from mixcalphad.model.posterior import ConditionedPredictor, conditioned
 from mixcalphad.model.predictor import BatchPredictions, load_default_predictor, predictor_label
 
 logger = logging.getLogger(__name__)
@@ -96,8 +94,6 @@ logger = logging.getLogger(__name__)
 LOWER_T_FRACTION = 0.5
 #: Mole fractions of B at which a predictor is sampled: 0.05, 0.10, …, 0.95.
 PREDICTION_GRID = tuple(round(0.05 * i, 2) for i in range(1, 20))
-#: Number of independent points a predicted curve counts as (see the module docstring).
-PREDICTION_EFFECTIVE_POINTS = 1.0
 
 
 # ---------------------------------------------------------------------------------- binaries
@@ -209,16 +205,16 @@ _POINT_COLUMNS = ("x_B", "T_K", "HM_MIX_J", "sigma_J", "fit_sigma_J", "kind", "s
 
 def binary_points(a: str, b: str, *, predictor=None, observations=None,
                   x_grid: Sequence[float] = PREDICTION_GRID, sigma_defaults: Mapping[str, float] | None = None,
-                  prediction_effective_points: float = PREDICTION_EFFECTIVE_POINTS,
                   prediction_T_K: float = float("nan")):
-    """The weighted points a binary is fitted to (observations and/or predictions).
+    """The evidence about one binary: its observations and/or a predictor's curve, weighted by the
+    evidence rule of :mod:`mixcalphad.data.evidence` (one curve weighs as one point).
 
     Parameters
     ----------
     a, b : str
         The two elements, any order and case.
     predictor : object, optional
-        A predictor (see the module docstring); None for observations only.
+        A predictor (see the module docstring) sampled on ``x_grid``; None for observations only.
     observations : pandas.DataFrame, optional
         Rows with the store's columns (``system``, ``x_B``, ``T_K``, ``HM_MIX_J``, ``sigma_J``,
         ``kind``, ``source``); rows of other systems and of kinds outside
@@ -228,17 +224,14 @@ def binary_points(a: str, b: str, *, predictor=None, observations=None,
         sampled.
     sigma_defaults : mapping, optional
         σ (J/mol) by kind for observations without one; default :data:`DEFAULT_SIGMA_J`.
-    prediction_effective_points : float
-        Independent points a predicted curve counts as (σ inflated by
-        ``sqrt(len(x_grid)/prediction_effective_points)``).
     prediction_T_K : float
         Temperature recorded for predicted points (the model has none), K; NaN by default.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``x_B``, ``T_K``, ``HM_MIX_J``, ``sigma_J``, ``fit_sigma_J``, ``kind``,
-        ``source`` (J/mol, K), observed rows first.
+        Columns ``x_B``, ``T_K``, ``HM_MIX_J``, ``sigma_J``, ``fit_sigma_J`` (the evidence rule's σ),
+        ``kind``, ``source`` (J/mol, K), observed points first; repeated rows merged.
 
     Raises
     ------
@@ -249,22 +242,14 @@ def binary_points(a: str, b: str, *, predictor=None, observations=None,
 
     pair = sorted_pair(a, b)
     name = system_name(*pair)
-    defaults = {**DEFAULT_SIGMA_J, **(sigma_defaults or {})}
     frames = []
     if observations is not None and len(observations):
         obs = observations[(observations["system"] == name) & observations["kind"].isin(OBSERVED_KINDS)]
         if len(obs):
-            given = obs["sigma_J"].astype(float).to_numpy()
-            default = obs["kind"].map(defaults).astype(float).to_numpy()
-            sigma = np.where(np.isnan(given), default, given)
-            if np.any(~(sigma > 0)):
-                raise DatasetError(f"{name}: observation(s) with sigma_J <= 0 from "
-                                   f"{sorted(set(obs['source'][~(sigma > 0)]))}")
-            frames.append(pd.DataFrame({
-                "x_B": obs["x_B"].astype(float).to_numpy(), "T_K": obs["T_K"].astype(float).to_numpy(),
-                "HM_MIX_J": obs["HM_MIX_J"].astype(float).to_numpy(), "sigma_J": sigma,
-                "fit_sigma_J": sigma, "kind": obs["kind"].to_numpy(), "source": obs["source"].astype(str).to_numpy(),
-            }))
+            try:
+                frames.append(evidence_points(obs, sigma_defaults))
+            except DatasetError as exc:
+                raise DatasetError(f"{name}: {exc}") from None
     if predictor is not None:
         x = np.asarray(x_grid, dtype=float)
         mean, std = predictor.predict(pair[0], pair[1], x, return_std=True)
@@ -275,11 +260,9 @@ def binary_points(a: str, b: str, *, predictor=None, observations=None,
                                f"or a wrong shape for {x.size} compositions")
         if not np.all(np.isfinite(std) & (std > 0)):
             raise DatasetError(f"{name}: the predictor returned σ that is not finite and > 0")
-        inflate = math.sqrt(max(x.size / float(prediction_effective_points), 1.0))
-        frames.append(pd.DataFrame({
-            "x_B": x, "T_K": float(prediction_T_K), "HM_MIX_J": mean, "sigma_J": std,
-            "fit_sigma_J": std * inflate, "kind": PREDICTED, "source": f"model:{predictor_label(predictor)}",
-        }))
+        frames.append(evidence_points(pd.DataFrame({
+            "system": name, "x_B": x, "T_K": float(prediction_T_K), "HM_MIX_J": mean, "sigma_J": std,
+            "kind": PREDICTED, "source": f"model:{predictor_label(predictor)}"})))
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=object if c in ("kind", "source") else float)
                              for c in _POINT_COLUMNS})
@@ -288,23 +271,24 @@ def binary_points(a: str, b: str, *, predictor=None, observations=None,
 
 def fit_binary(a: str, b: str, *, predictor=None, observations=None, max_order: int = 3,
                criterion: str = "aicc", x_grid: Sequence[float] = PREDICTION_GRID,
-               sigma_defaults: Mapping[str, float] | None = None,
-               prediction_effective_points: float = PREDICTION_EFFECTIVE_POINTS,
-               combine: str = "auto", temperature_model=DEFAULT_RULE,
+               sigma_defaults: Mapping[str, float] | None = None, temperature_model=DEFAULT_RULE,
                T_low_K: float | None = None, gap: str = "", assessed: Sequence[AssessedLiquid] = ()) -> BinaryFit:
-    """Fit one binary liquid from observations and/or a predictor (sources combined by weight).
+    """Fit one binary liquid: the posterior of a predictor given the binary's observations, or the
+    observations alone.
 
     Parameters
     ----------
     a, b : str
         The two elements, any order and case.
-    predictor, observations, x_grid, sigma_defaults, prediction_effective_points
+    predictor : object, optional
+        A predictor (see the module docstring), or a
+        :class:`~mixcalphad.model.posterior.ConditionedPredictor`. With one, the fitted curve is
+        the posterior (:mod:`mixcalphad.model.posterior`) of this binary given ``observations``,
+        sampled on ``x_grid`` with its σ; without, the observations' evidence points are fitted.
+    observations, x_grid, sigma_defaults
         As in :func:`binary_points`.
     max_order, criterion
         As in :func:`~mixcalphad.calphad.redlich_kister.fit_redlich_kister`.
-    combine : {"auto", "always"}
-        ``"auto"``: observations that alone support ``max_order`` are fitted without the
-        prediction; ``"always"``: combine by weight in every case (see the module docstring).
     temperature_model : TemperatureModel, rule or str
         How the coefficients depend on T: a :class:`TemperatureModel` for every binary, a rule
         resolved per pair, or a rule's name (:func:`~mixcalphad.calphad.excess_entropy.temperature_rule`;
@@ -324,6 +308,8 @@ def fit_binary(a: str, b: str, *, predictor=None, observations=None, max_order: 
     Returns
     -------
     BinaryFit
+        Its :attr:`~BinaryFit.points` are the evidence (observations and the prior's curve, with the
+        evidence rule's σ); its coefficients fit the posterior curve (with a predictor) or those points.
 
     Raises
     ------
@@ -334,28 +320,34 @@ def fit_binary(a: str, b: str, *, predictor=None, observations=None, max_order: 
     --------
     >>> fit_binary("CU", "AL", predictor=my_model).fit.coefficients   # doctest: +SKIP
     """
-    if combine not in ("auto", "always"):
-        raise MixcalphadError(f"combine must be 'auto' or 'always', got {combine!r}")
     name = system_name(a, b)
+    pair = sorted_pair(a, b)
     carried = _carried_assessment(name, assessed, observations)
     if carried is not None:
         return _whole_assessment(carried, [x.source for x in assessed if x is not carried],
                                  observations[observations["checksum"] == carried.checksum],
                                  max_order=max_order, criterion=criterion, sigma_defaults=sigma_defaults,
                                  T_low_K=lower_temperature(a, b) if T_low_K is None else float(T_low_K))
-    points = binary_points(a, b, predictor=predictor, observations=observations, x_grid=x_grid,
-                           sigma_defaults=sigma_defaults, prediction_effective_points=prediction_effective_points)
-    if combine == "auto" and predictor is not None:
-        observed = points[points["kind"] != PREDICTED]
-        inner = observed["x_B"][(observed["x_B"] > 0) & (observed["x_B"] < 1)]
-        if supported_order(len(observed), int(np.unique(np.round(inner, 9)).size), max_order) == max_order \
-                and len(inner):
-            points, predictor = observed.reset_index(drop=True), None
+    own = None
+    if observations is not None and len(observations):
+        own = observations[(observations["system"] == name) & observations["kind"].isin(OBSERVED_KINDS)]
+    posterior = None if predictor is None else conditioned(predictor, own, sigma_defaults)
+    points = binary_points(a, b, predictor=None if posterior is None else posterior.prior, observations=own,
+                           x_grid=x_grid, sigma_defaults=sigma_defaults)
     if not len(points):
         raise DatasetError(f"{name}: no observations of this binary and no predictor to fill it")
     observed = points[points["kind"] != PREDICTED]
+    if posterior is not None:
+        x = np.asarray(x_grid, dtype=float)
+        h, s = (np.asarray(v, dtype=float).reshape(-1) for v in posterior.predict(pair[0], pair[1], x, return_std=True))
+        sigma = float(s[int(np.argmin(np.abs(x - 0.5)))])
+        s = s * math.sqrt(x.size)  # the posterior curve is one curve: one measurement (data.evidence)
+        estimate = posterior.estimate(*pair)
+        model = predictor_label(posterior if estimate == "posterior" else posterior.prior)
+    else:
+        x, h, s = (observed[c].to_numpy(dtype=float) for c in ("x_B", "HM_MIX_J", "fit_sigma_J"))
+        sigma, model = float(np.median(observed["sigma_J"])), ""
     T_low = lower_temperature(a, b) if T_low_K is None else float(T_low_K)
-    x, h, s = (points[c].to_numpy(dtype=float) for c in ("x_B", "HM_MIX_J", "fit_sigma_J"))
     if isinstance(temperature_model, str):
         temperature_model = temperature_rule(temperature_model)
     tm = pair_temperature_model(temperature_model, a, b)
@@ -370,19 +362,12 @@ def fit_binary(a: str, b: str, *, predictor=None, observations=None, max_order: 
         tm = replace(tm, sigma_S_J_K=temperature_model.sigma_S(a, b, float(fit.evaluate([0.5])[0])))
     if convexity.constrained:
         logger.info("%s: convexity constraint changed the fit by %.0f J/mol RMS", name, convexity.rms_change_J)
-    predicted = points[points["kind"] == PREDICTED]
     kinds = [k for k in (*OBSERVED_KINDS, PREDICTED) if k in set(points["kind"])]
-    if len(observed):
-        sigma = float(np.median(observed["sigma_J"]))
-    else:
-        nearest = int(np.argmin(np.abs(predicted["x_B"].to_numpy() - 0.5)))
-        sigma = float(predicted["sigma_J"].iloc[nearest])
     return BinaryFit(system=name, fit=fit, origin="+".join(kinds), sigma_J=sigma,
                      stderr_J=float(fit.std([0.5])[0]),
-                     sources=tuple(dict.fromkeys(points["source"])),
-                     model=predictor_label(predictor) if predictor is not None else "",
-                     n_observed=len(observed), n_predicted=len(predicted), points=points, convexity=convexity,
-                     temperature_model=tm)
+                     sources=tuple(dict.fromkeys(points["source"])), model=model,
+                     n_observed=0 if own is None else len(own), n_predicted=int(len(points) - len(observed)),
+                     points=points, convexity=convexity, temperature_model=tm)
 
 
 def _carried_assessment(name: str, assessed: Sequence[AssessedLiquid], observations) -> AssessedLiquid | None:
@@ -478,13 +463,16 @@ def fit_binaries(pairs_or_elements: Iterable, *, predictor=None, observations=No
         if predictor != "default":
             raise MixcalphadError(f"predictor must be an object, 'default' or None, got {predictor!r}")
         predictor = load_default_predictor()
-    if predictor is not None and callable(getattr(predictor, "predict_pairs", None)) and len(pairs) > 1:
-        # one vectorised call instead of one per binary (mixcalphad's model has predict_pairs)
-        predictor = BatchPredictions(predictor, pairs, options.get("x_grid", PREDICTION_GRID))
     groups = {}
     if observations is not None and len(observations):
         observations = observations[observations["kind"].isin(OBSERVED_KINDS)]
         groups = {name: rows for name, rows in observations.groupby("system")}
+    if predictor is not None and not isinstance(predictor, ConditionedPredictor):
+        if callable(getattr(predictor, "predict_pairs", None)) and len(pairs) > 1:
+            # one vectorised call instead of one per binary (mixcalphad's model has predict_pairs)
+            predictor = BatchPredictions(predictor, pairs, options.get("x_grid", PREDICTION_GRID))
+        # every binary's posterior given its own observations (the prior where it has none)
+        predictor = ConditionedPredictor(predictor, observations, options.get("sigma_defaults"))
     fits = {}
     for a, b in tqdm(pairs, desc="fit", unit="binary", disable=None if progress is None else not progress):
         name = system_name(a, b)

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from mixcalphad.calphad.binary_fit import (DEFAULT_SIGMA_J, LOWER_T_FRACTION, PREDICTION_EFFECTIVE_POINTS,
-                                           PREDICTION_GRID, as_fits)
+from mixcalphad.calphad.binary_fit import DEFAULT_SIGMA_J, LOWER_T_FRACTION, PREDICTION_GRID, as_fits
 from mixcalphad.errors import TDBError
 
 _BEGIN = "$ === mixcalphad provenance v1 ==="
@@ -99,12 +98,12 @@ def _now() -> str:
 def default_fit_description() -> str:
     """How :func:`~mixcalphad.calphad.binary_fit.fit_binary` fits, in one ASCII line."""
     sigmas = ", ".join(f"{k} {v:g}" for k, v in DEFAULT_SIGMA_J.items())
-    return (f"Redlich-Kister on the sorted pair, order by AICc up to 3; points weighted 1/sigma^2, "
-            f"sigma defaults (J/mol): {sigmas}; predictions on x_B = {PREDICTION_GRID[0]}..{PREDICTION_GRID[-1]} "
-            f"({len(PREDICTION_GRID)} points) weighted together as {PREDICTION_EFFECTIVE_POINTS:g} "
-            "independent measurement(s) of the model sigma; observations that alone support order 3 "
-            "are fitted without predictions; convex G_mix (no liquid spinodal) enforced from "
-            f"{LOWER_T_FRACTION:g}*min(Tm) to 6000 K unless the data show a gap")
+    return (f"Redlich-Kister on the sorted pair, order by AICc up to 3, fitted to each binary's posterior: "
+            f"the model's prediction (prior) updated by the binary's own observations (Gaussian update, "
+            f"mixcalphad.model.posterior), sampled on x_B = {PREDICTION_GRID[0]}..{PREDICTION_GRID[-1]} "
+            f"({len(PREDICTION_GRID)} points); each curve (system, kind, source) weighs as one measurement "
+            f"(sigma*sqrt(points)), sigma defaults (J/mol): {sigmas}; convex G_mix (no liquid spinodal) "
+            f"enforced from {LOWER_T_FRACTION:g}*min(Tm) to 6000 K unless the data show a gap")
 
 
 @dataclass(frozen=True)
