@@ -48,6 +48,11 @@ def test_a_bad_sigma_names_its_source():
         evidence_points(frame([0.5], [-1e4], kind="predicted", source="model"))
 
 
+def test_pure_elements_are_not_evidence():
+    points = evidence_points(frame([0.0, 0.5, 1.0], [0.0, -3e4, 0.0]))
+    assert points["x_B"].tolist() == [0.5] and points["n_points"].tolist() == [1]
+
+
 def test_no_rows_give_an_empty_table_with_the_columns():
     empty = evidence_points(frame([], []))
     assert len(empty) == 0 and "fit_sigma_J" in empty.columns

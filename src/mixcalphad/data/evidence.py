@@ -8,6 +8,7 @@ source must not gain weight by being sampled more finely. The rule, applied by e
 :func:`~mixcalphad.calphad.binary_fit.fit_binary`'s weights, the ESPEI dataset weights of
 :mod:`mixcalphad.calphad.espei_io` and the per-binary posterior of :mod:`mixcalphad.model.posterior`:
 
+0. rows at x_B = 0 or 1 (a pure element) say nothing about mixing and are not evidence;
 1. rows of one curve at the same composition are **one point**: their mean ΔH_mix, mean σ and mean T
    (a repeated row, or a temperature-independent ΔH_mix harvested at several temperatures, adds no
    evidence);
@@ -73,7 +74,7 @@ def evidence_points(rows: pd.DataFrame, sigma_defaults: Mapping[str, float] | No
     ----------
     rows : pandas.DataFrame
         Columns ``system``, ``kind``, ``source``, ``x_B``, ``T_K``, ``HM_MIX_J`` and optionally
-        ``sigma_J`` (NaN: the kind's default).
+        ``sigma_J`` (NaN: the kind's default). Rows at x_B = 0 or 1 are left out.
     sigma_defaults : mapping, optional
         σ (J/mol) by kind for rows without one; default :data:`~mixcalphad.data.schema.DEFAULT_SIGMA_J`.
 
@@ -85,6 +86,7 @@ def evidence_points(rows: pd.DataFrame, sigma_defaults: Mapping[str, float] | No
         ``n_rows`` (rows merged) and ``n_points`` (m, distinct compositions of the curve). Sorted
         by curve and x_B, so the result does not depend on row order.
     """
+    rows = rows[(rows["x_B"].astype(float) > 0) & (rows["x_B"].astype(float) < 1)]
     if not len(rows):
         return pd.DataFrame({c: pd.Series(dtype=object if c in EVIDENCE_KEYS else float) for c in EVIDENCE_COLUMNS})
     frame = pd.DataFrame({"system": rows["system"].astype(str).to_numpy(), "kind": rows["kind"].astype(str).to_numpy(),

@@ -149,7 +149,7 @@ class ConditionedPredictor:
         evidence = evidence_points(obs, sigma_defaults) if len(obs) else evidence_points(obs.iloc[:0])
         known = set(supported_elements())
         inside = evidence["system"].map(lambda s: set(s.split("-")) <= known).astype(bool)
-        evidence = evidence[inside & (evidence["x_B"] > 0) & (evidence["x_B"] < 1)]
+        evidence = evidence[inside]
         self._evidence = {system: rows for system, rows in evidence.groupby("system", sort=True)}
         decisive = evidence[["system", "kind", "source", "x_B", "HM_MIX_J", "fit_sigma_J"]]
         digest = hashlib.sha256(decisive.round({"x_B": 9, "HM_MIX_J": 3, "fit_sigma_J": 3})
