@@ -86,7 +86,8 @@ def evidence_points(rows: pd.DataFrame, sigma_defaults: Mapping[str, float] | No
         ``n_rows`` (rows merged) and ``n_points`` (m, distinct compositions of the curve). Sorted
         by curve and x_B, so the result does not depend on row order.
     """
-    rows = rows[(rows["x_B"].astype(float) > 0) & (rows["x_B"].astype(float) < 1)]
+    if len(rows):
+        rows = rows[(rows["x_B"].astype(float) > 0) & (rows["x_B"].astype(float) < 1)]
     if not len(rows):
         return pd.DataFrame({c: pd.Series(dtype=object if c in EVIDENCE_KEYS else float) for c in EVIDENCE_COLUMNS})
     frame = pd.DataFrame({"system": rows["system"].astype(str).to_numpy(), "kind": rows["kind"].astype(str).to_numpy(),

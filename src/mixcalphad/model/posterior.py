@@ -144,9 +144,8 @@ class ConditionedPredictor:
         if isinstance(prior, ConditionedPredictor):
             raise MixcalphadError("the predictor is already conditioned on observations")
         self.prior = prior
-        obs = observations if observations is not None else pd.DataFrame(columns=["system", "kind"])
-        obs = obs[obs["kind"].isin(OBSERVED_KINDS)] if len(obs) else obs
-        evidence = evidence_points(obs, sigma_defaults) if len(obs) else evidence_points(obs.iloc[:0])
+        obs = observations if observations is not None else pd.DataFrame()
+        evidence = evidence_points(obs[obs["kind"].isin(OBSERVED_KINDS)] if len(obs) else obs, sigma_defaults)
         known = set(supported_elements())
         inside = evidence["system"].map(lambda s: set(s.split("-")) <= known).astype(bool)
         evidence = evidence[inside]
