@@ -95,8 +95,8 @@ def test_summary_of_a_new_store_fills_it_with_the_default_corpus(tmp_path, capsy
 
 
 def test_predict_with_the_shipped_model(capsys):
-    out = run_json(capsys, ["predict", "ni", "al", "--x", "0,0.5,1", "--json"])
-    assert out["unit"] == "J/mol" and out["a"] == "NI"
+    out = run_json(capsys, ["predict", "ni", "al", "--x", "0,0.5,1", "--prior", "--json"])
+    assert out["unit"] == "J/mol" and out["a"] == "NI" and out["estimate"] == "prior"
     assert out["HM_MIX_J"][0] == 0 and out["HM_MIX_J"][2] == 0
     assert out["HM_MIX_J"][1] < -20000 and out["sigma_J"][1] > 0
     assert out["miedema_J"][1] == pytest.approx(-22700, abs=300)
@@ -106,12 +106,14 @@ def test_predict_all_writes_every_binary(tmp_path, capsys):
     import pandas as pd
 
     out = tmp_path / "pred.csv"
-    summary = run_json(capsys, ["predict", "--all", "--elements", "AL", "CU", "NI", "W", "--out", str(out), "--json"])
+    summary = run_json(capsys, ["predict", "--all", "--elements", "AL", "CU", "NI", "W", "--out", str(out), "--prior",
+                                "--json"])
     table = pd.read_csv(out)
     assert summary["binaries"] == 6 and table["system"].nunique() == 6
     assert len(table) == 6 * 19 and (table["sigma_J"] >= 0).all()
     assert sorted(set(table["x_B"])) == pytest.approx(list(np.arange(1, 20) / 20))
-    assert main(["predict", "--all", "--elements", "AL", "CU", "--out", str(out)]) == 2  # exists, no --force
+    assert (table["estimate"] == "prior").all()
+    assert main(["predict", "--all", "--elements", "AL", "CU", "--out", str(out), "--prior"]) == 2  # exists
     assert "--force" in capsys.readouterr().err
 
 
@@ -119,11 +121,59 @@ def test_predict_all_writes_every_binary(tmp_path, capsys):
     (["predict", "AL", "QQ"], "unknown element 'QQ'"),
     (["predict", "AL"], "two elements"),
     (["predict", "AL", "NI", "--x", "1.5"], "[0, 1]"),
-    (["predict", "AL", "NI", "--model", "/nonexistent/model.json.gz"], "no model file"),
+    (["predict", "AL", "NI", "--prior", "--model", "/nonexistent/model.json.gz"], "no model file"),
 ])
 def test_predict_bad_input(capsys, argv, message):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_predict_conditions_on_the_stores_data_and_says_so(tmp_path, capsys):
+    from conftest import make_observations
+
+    from mixcalphad.data.store import Store
+    from mixcalphad.model.predictor import load_default_model
+
+    store = Store(tmp_path / "store.json")
+    store.add_observations(make_observations(system="AL-NI", xs=(0.5,), values=(-60000.0,), kind="aimd",
+                                             sigma=2000.0, source="my-run"))
+    argv = ["predict", "NI", "AL", "--x", "0.5", "--store", str(store.path), "--json"]
+    post = run_json(capsys, argv)
+    prior = run_json(capsys, argv + ["--prior"])
+    model_mean, model_sigma = load_default_model().predict("NI", "AL", [0.5], return_std=True)
+    assert prior["estimate"] == "prior" and prior["HM_MIX_J"][0] == pytest.approx(model_mean[0], rel=1e-12)
+    assert post["estimate"] == "posterior" and post["conditioned_on"] == ["aimd:my-run"]
+    # one equimolar point: the precision-weighted mean of the model's prediction and the run
+    w_model, w_run = model_sigma[0] ** -2, 2000.0 ** -2
+    assert post["HM_MIX_J"][0] == pytest.approx((model_mean[0] * w_model - 60000.0 * w_run) / (w_model + w_run))
+    assert post["sigma_J"][0] == pytest.approx((w_model + w_run) ** -0.5)
+    # a binary without data in the store: the prior, and the output says why
+    assert main(["predict", "AL", "TC", "--x", "0.5", "--store", str(store.path)]) == 0
+    assert "estimate: prior (no observations of this binary in the store)" in capsys.readouterr().out
+
+
+def test_predict_from_the_default_store_sits_on_its_data(default_build, tmp_path, capsys):
+    """Issue 21's acceptance: AL-NI within 3 kJ/mol of its assessments' mean, AL-IR within 2σ of
+    its AIMD value, σ(AL-NI) at most half of σ(AL-TC), a pair with no data."""
+    from mixcalphad.data.corpus import build_store
+    from mixcalphad.data.store import Store
+
+    store = Store(tmp_path / "store.json")
+    build_store(store, default_build)
+    obs = store.observations()
+
+    def predict(a, b, *extra):
+        return run_json(capsys, ["predict", a, b, "--x", "0.5", "--store", str(store.path), "--json", *extra])
+
+    al_ni = obs[(obs["system"] == "AL-NI") & np.isclose(obs["x_B"], 0.5) & (obs["kind"] == "assessed")]
+    assessed_mean = al_ni.groupby("source")["HM_MIX_J"].mean().mean()
+    assert al_ni["source"].nunique() >= 3
+    ni, ir, tc = predict("AL", "NI"), predict("AL", "IR"), predict("AL", "TC")
+    assert abs(ni["HM_MIX_J"][0] - assessed_mean) < 3000.0
+    aimd = obs[(obs["system"] == "AL-IR") & (obs["kind"] == "aimd")]["HM_MIX_J"].iloc[0]
+    assert abs(ir["HM_MIX_J"][0] - aimd) < 2 * ir["sigma_J"][0]
+    assert tc["estimate"] == "prior" and ni["sigma_J"][0] <= 0.5 * tc["sigma_J"][0]
+    assert abs(predict("AL", "NI", "--prior")["HM_MIX_J"][0] - assessed_mean) > 3000.0  # the prior alone is off
 
 
 def test_train_and_evaluate_on_a_small_store(tmp_path, capsys):
@@ -136,7 +186,7 @@ def test_train_and_evaluate_on_a_small_store(tmp_path, capsys):
     model = tmp_path / "model.json.gz"
     trained = run_json(capsys, ["train", "--store", str(store), "--out", str(model), "--json"])
     assert trained["n_systems"] == 36 and model.exists()
-    out = run_json(capsys, ["predict", "AL", "CU", "--x", "0.5", "--model", str(model), "--json"])
+    out = run_json(capsys, ["predict", "AL", "CU", "--x", "0.5", "--model", str(model), "--prior", "--json"])
     assert out["model"] == trained["version"]
     result = run_json(capsys, ["evaluate", "--store", str(store), "--outer-folds", "3", "--jobs", "1",
                                "--plot", str(tmp_path / "parity.png"), "--json"])

@@ -66,8 +66,11 @@ def _predict_all(args, model) -> int:
         b = np.repeat([p[1] for p in part], len(x))
         xs = np.tile(x, len(part))
         mean, std = model.predict_pairs(a, b, xs, return_std=True)
-        frames.append(pd.DataFrame({"system": np.char.add(np.char.add(a, "-"), b), "x_B": xs, "HM_MIX_J": mean,
-                                    "sigma_J": std, "miedema_J": miedema_pairs(a, b, xs)}))
+        conditioned = set(getattr(model, "conditioned_systems", list)())
+        systems = np.char.add(np.char.add(a, "-"), b)
+        frames.append(pd.DataFrame({"system": systems, "x_B": xs, "HM_MIX_J": mean, "sigma_J": std,
+                                    "miedema_J": miedema_pairs(a, b, xs),
+                                    "estimate": np.where(np.isin(systems, list(conditioned)), "posterior", "prior")}))
     table = pd.concat(frames, ignore_index=True)
     with atomic_path(args.out, overwrite=args.force) as tmp:
         table.round({"x_B": 6, "HM_MIX_J": 1, "sigma_J": 1, "miedema_J": 1}).to_csv(tmp, index=False)
@@ -82,20 +85,31 @@ def cmd_predict(args) -> int:
     from mixcalphad.errors import MixcalphadError
     from mixcalphad.chem.miedema import miedema_hmix
     from mixcalphad.model.entropy import load_default_entropy_model
+    from mixcalphad.model.posterior import ConditionedPredictor
 
     if args.x is None:
         args.x = parse_grid(DEFAULT_GRID if args.all else "0.1:0.9:0.1")
-    model = model_for(args)
+    if not args.all and not (args.a and args.b):
+        raise MixcalphadError("predict needs two elements (mixcalphad predict AL NI) or --all")
+    if not args.all:
+        sorted_pair(args.a, args.b)
+    prior = model_for(args)
+    model = prior if args.prior else ConditionedPredictor(prior, observations_for(args))
     if args.all:
         return _predict_all(args, model)
-    if not (args.a and args.b):
-        raise MixcalphadError("predict needs two elements (mixcalphad predict AL NI) or --all")
-    sorted_pair(args.a, args.b)
     mean, std = model.predict(args.a, args.b, args.x, return_std=True)
     miedema = miedema_hmix(args.a, args.b, args.x)
     a, b = args.a.upper(), args.b.upper()
     first, second = sorted_pair(a, b)
-    L, sigma_L = model.predict_rk(a, b)
+    L, sigma_L = prior.predict_rk(a, b)
+    posterior = None if args.prior else model.posterior(a, b)
+    if posterior is None:
+        estimate = "prior"
+        why = "--prior" if args.prior else "no observations of this binary in the store"
+    else:
+        estimate, why = "posterior", f"conditioned on {posterior.n_curves} curve(s): {', '.join(posterior.sources)}"
+        L, sigma_L = L + posterior.mean_J, np.sqrt(np.diag(posterior.cov_J2))
+    version = model.version_ if posterior is not None else prior.version_
     entropy = load_default_entropy_model()
     pair = entropy.for_pair(a, b)
     # S_ex = κ H (J/mol/K) and G_ex = H (1 − κT) at the user's T; σ_G combines σ_H (1 − κT) and T σ_S
@@ -105,7 +119,9 @@ def cmd_predict(args) -> int:
     G = mean * (1.0 - pair.kappa_per_K * T)
     sigma_G = np.hypot(std * (1.0 - pair.kappa_per_K * T), T * sigma_S)
     if args.json:
-        print_json({"a": a, "b": b, "unit": "J/mol", "model": model.version_, "x": args.x, "HM_MIX_J": mean,
+        print_json({"a": a, "b": b, "unit": "J/mol", "model": version, "estimate": estimate,
+                    "conditioned_on": [] if posterior is None else list(posterior.sources), "x": args.x,
+                    "HM_MIX_J": mean,
                     "sigma_J": std, "miedema_J": miedema, "T_K": T, "SE_J": S, "sigma_SE_J": sigma_S,
                     "GE_J": G, "sigma_GE_J": sigma_G, "kappa_per_K": pair.kappa_per_K,
                     "entropy_model": entropy.describe(),
@@ -113,13 +129,15 @@ def cmd_predict(args) -> int:
         return 0
     import pandas as pd
 
-    print(f"liquid {a}-{b} (model {model.version_}; σ: 1 standard deviation): ΔH_mix and G_ex at {T:g} K in "
+    print(f"estimate: {estimate} ({why})")
+    print(f"liquid {a}-{b} (model {version}; σ: 1 standard deviation): ΔH_mix and G_ex at {T:g} K in "
           f"kJ/mol of atoms, S_ex in J/mol/K (S_ex = κ ΔH_mix, κ = {pair.kappa_per_K:.3g} 1/K, "
           f"form {entropy.form})")
     print_table(pd.DataFrame({f"x_{b}": args.x, "ΔH_mix": mean / 1000, "σ": std / 1000, "Miedema": miedema / 1000,
                               "S_ex": S, "σ_S": sigma_S, "G_ex": G / 1000, "σ_G": sigma_G / 1000}))
     terms = ", ".join(f"L{n} = {L[n] / 1000:.2f} ± {sigma_L[n] / 1000:.2f}" for n in range(len(L)))
-    print(f"learned excess over Miedema, x_{first} x_{second} Σ L_n (x_{first} − x_{second})^n: {terms} kJ/mol")
+    print(f"{'posterior' if posterior is not None else 'learned'} excess over Miedema, x_{first} x_{second} "
+          f"Σ L_n (x_{first} − x_{second})^n: {terms} kJ/mol")
     return 0
 
 
@@ -157,7 +175,11 @@ def register(sub) -> None:
     train.add_argument("--force", action="store_true", help="overwrite an existing model file")
     train.set_defaults(func=cmd_train)
 
-    predict = add_json_option(sub.add_parser("predict", help="ΔH_mix with σ of one binary, or of all (--all)"))
+    predict = add_json_option(add_store_option(sub.add_parser(
+        "predict", help="ΔH_mix with σ of one binary, or of all (--all): the posterior given the store's "
+                        "observations of the binary, else the model's prediction")))
+    predict.add_argument("--prior", action="store_true",
+                         help="the model's prediction alone (the prior), not conditioned on the store's data")
     predict.add_argument("a", nargs="?", help="first element")
     predict.add_argument("b", nargs="?", help="second element (x is its mole fraction)")
     predict.add_argument("--T", type=float, default=1873.0, metavar="K",
