@@ -54,6 +54,27 @@ def test_dataset_layout_and_weight():
         hm_mix_dataset("CU", "NI", [0.5], [0.0], T_K=1000.0, sigma_J=0.0, reference="r")
 
 
+def test_a_curve_weighs_as_one_measurement_and_duplicated_rows_change_nothing(cumg_observations):
+    from mixcalphad.calphad.espei_io import binary_datasets
+
+    fit = bf.fit_binary("CU", "MG", predictor=MiedemaDouble(sigma=4000.0), observations=cumg_observations)
+    datasets = binary_datasets(fit)
+    assessed = [d for stem, d in datasets if "-assessed-" in stem]
+    n = sum(len(d["solver"]["sublattice_occupancies"]) for d in assessed)
+    assert n == (cumg_observations["x_B"].between(0, 1, inclusive="neither")).sum()
+    # each point at σ·√n: the curve's weight is that of one measurement of 2000 J/mol
+    assert all(d["weight"] == pytest.approx(500.0 / (2000.0 * np.sqrt(n))) for d in assessed)
+    predicted = [d for stem, d in datasets if "-predicted-" in stem]
+    sigma = np.concatenate([np.full(len(d["solver"]["sublattice_occupancies"]), 500.0 / d["weight"])
+                            for d in predicted])
+    # the predicted curve too (its bins' geometric-mean σ are within 12 % of each point's)
+    assert np.sum(sigma ** -2.0) == pytest.approx(4000.0 ** -2.0, rel=0.15)
+    doubled = bf.fit_binary("CU", "MG", predictor=MiedemaDouble(sigma=4000.0),
+                            observations=pd.concat([cumg_observations, cumg_observations]))
+    assert binary_datasets(doubled) == datasets
+    assert doubled.fit.coefficients == fit.fit.coefficients
+
+
 def test_datasets_pass_espei_checks(tmp_path, cumg_observations):
     aimd = pd.DataFrame({"system": "AL-CU", "x_B": [0.5], "T_K": 2000.0, "HM_MIX_J": [-15000.0],
                          "sigma_J": [np.nan], "kind": "aimd", "source": "run 1/2", "reference": "t",

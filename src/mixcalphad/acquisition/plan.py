@@ -315,7 +315,9 @@ def rank_binaries(observations: pd.DataFrame | None = None, n: int = 20, *, opti
         Strategy, element set, diversity cap, feasibility rules, cost model, clustering.
     model : predictor, optional
         The refitted regressor (``predict_pairs(a, b, x_B, return_std=True)``, J/mol); default the
-        shipped model.
+        shipped model. Each binary's ``model_J`` and ``model_sigma_J`` (the variance a run can
+        remove) are its posterior given its own observations (:mod:`mixcalphad.model.posterior`),
+        as in every fit; the residual GP is fitted to the model's own residuals.
     flags : DataFrame, optional
         Store flags (``system``, ``flag``); flagged systems are excluded (``skip_flags``).
     gp : VarianceGP, optional
@@ -373,7 +375,11 @@ def rank_binaries(observations: pd.DataFrame | None = None, n: int = 20, *, opti
     t0 = time.perf_counter()
     reference = binaries_of(resolve_elements(None)) if options.strategy == "integrated-variance" else systems
     a, b = split_systems(reference)
-    model_mean, model_std = model.predict_pairs(a, b, np.full(len(reference), 0.5), return_std=True)
+    # what is known of each binary now: its posterior given its own data (the prior where it has none)
+    from mixcalphad.model.posterior import ConditionedPredictor
+
+    known = ConditionedPredictor(model, observations)
+    model_mean, model_std = known.predict_pairs(a, b, np.full(len(reference), 0.5), return_std=True)
     by_ref = pd.DataFrame({"model_J": model_mean, "model_sigma_J": model_std}, index=reference)
     binaries = binaries.join(by_ref, on="system")
     costs = binary_costs(candidates, binaries.set_index("system").loc[candidates, "T_run_K"], options.cost)

@@ -14,10 +14,11 @@ and ``cd DIR && espei --input espei-mcmc.yaml`` runs it (paths in the YAML files
 Weights
 -------
 ESPEI's likelihood σ of enthalpy data is 500 J/mol divided by the dataset ``weight``, so a dataset
-with uncertainty σ gets ``weight = 500/σ`` (:data:`ESPEI_ENTHALPY_SCALE_J`). σ is the one the fit
-used (:attr:`BinaryFit.points` ``fit_sigma_J``): an observation's own or its kind's default, and
-for predictions the model's σ inflated as described in :mod:`mixcalphad.calphad.binary_fit` (a
-predicted curve weighs as one measurement of the model's σ, not nineteen). A weight is per
+with uncertainty σ gets ``weight = 500/σ`` (:data:`ESPEI_ENTHALPY_SCALE_J`). σ is the evidence
+rule's (:mod:`mixcalphad.data.evidence`, :attr:`BinaryFit.points` ``fit_sigma_J``): an
+observation's own σ or its kind's default, times √m for a curve of m compositions, so that every
+curve — an assessment, an AIMD value, the model's predicted curve — weighs as one measurement, and
+repeated rows (merged into one point) change neither the datasets nor their weights. A weight is per
 dataset, so the points of one source and temperature are split into bins within which σ varies by
 less than 25 % (:data:`SIGMA_BIN_RATIO`); the bin's weight uses the geometric mean of its σ, so no
 point's weight is off by more than about 12 % (a model σ varying fivefold over x gives about eight
@@ -161,8 +162,8 @@ def binary_datasets(fit, *, prediction_T_K: float = PREDICTION_T_K) -> list[tupl
         sigma = float(np.exp(np.mean(np.log(rows["fit_sigma_J"].to_numpy(dtype=float)))))
         note = f"kind {kind}"
         if kind == PREDICTED:
-            note += (f"; model sigma {float(rows['sigma_J'].mean()):.0f} J/mol inflated as in "
-                     "mixcalphad.calphad.binary_fit; T is nominal (the model has none)")
+            note += (f"; model sigma {float(rows['sigma_J'].mean()):.0f} J/mol, the curve weighing as one "
+                     "measurement (mixcalphad.data.evidence); T is nominal (the model has none)")
         data = hm_mix_dataset(a, b, rows["x_B"].to_numpy(), rows["HM_MIX_J"].to_numpy(), T_K=float(T),
                               sigma_J=sigma, reference=str(source), comment=note)
         out.append((f"{fit.system}-{kind}-{_slug(source)}-{T:.0f}K", data))
