@@ -1,4 +1,4 @@
-"""Handlers of ``data build|summary``, ``elements`` and ``miedema``."""
+"""Handlers of ``data build|add|summary``, ``elements`` and ``miedema``."""
 from __future__ import annotations
 
 import json
@@ -56,6 +56,25 @@ def _print_build(result: dict) -> None:
 def cmd_data_build(args) -> int:
     result = _build(args, args.store)
     print_json(result) if args.json else _print_build(result)
+    return 0
+
+
+def cmd_data_add(args) -> int:
+    from mixcalphad.data.user_table import read_user_table
+
+    rows = read_user_table(args.csv, kind=args.kind, source=args.source)
+    store = open_store(args)
+    report = store.add_observations(rows, replace=args.replace)
+    result = {"store": str(store.path), "file": str(args.csv), "rows": len(rows),
+              "systems": sorted(set(rows["system"])), **report.to_dict()}
+    if args.json:
+        print_json(result)
+        return 0
+    print(f"{args.csv}: {len(rows)} row(s) of {len(result['systems'])} system(s) "
+          f"({', '.join(result['systems'][:10])}); added {report.added}, already stored {report.unchanged}, "
+          f"replaced {report.replaced}; store {store.path}")
+    print("every fit, prediction and TDB that reads this store now uses them "
+          "(mixcalphad predict A B shows the posterior)")
     return 0
 
 
@@ -139,6 +158,14 @@ def register(sub) -> None:
                        help="overwrite stored values that changed (without it, stored rows lacking GE_J/SE_J are "
                             "only completed, and any other change is an error)")
     build.set_defaults(func=cmd_data_build)
+    add = with_json(with_store(data_sub.add_parser(
+        "add", help="add your own ΔH_mix values from a CSV file (system,x_B,T_K,HM_MIX_J[,sigma_J,source])")))
+    add.add_argument("csv", help="CSV file: system (or A and B), x_B, T_K, HM_MIX_J (J/mol), optional sigma_J "
+                                 "(J/mol), source, reference, GE_J, SE_J")
+    add.add_argument("--kind", default="user", help="kind of rows without a kind column (default user)")
+    add.add_argument("--source", default=None, help="source of rows without one (default: the file name)")
+    add.add_argument("--replace", action="store_true", help="overwrite stored values that changed (default: refuse)")
+    add.set_defaults(func=cmd_data_add)
     summary = with_json(with_store(data_sub.add_parser("summary", help="counts per source in the store")))
     summary.set_defaults(func=cmd_data_summary)
 
