@@ -2,8 +2,9 @@
 
 Every command fits binaries with :func:`mixcalphad.calphad.binary_fit.fit_binary`: observations from
 the store (assessed, AIMD, user…; ``--store``, default ``$MIXCALPHAD_STORE`` or
-``~/.mixcalphad/store.json`` when that file exists; ``--no-store`` to ignore it) combined by weight
-with the default model's predictions (``--no-model`` for observations only).
+``~/.mixcalphad/store.json``; ``--no-store`` to ignore it) condition the default model's prediction
+of each binary (its posterior, :mod:`mixcalphad.model.posterior`; ``--no-model`` for observations
+only), so every command — and ``predict`` — gives a binary the same estimate.
 """
 from __future__ import annotations
 
