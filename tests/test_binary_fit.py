@@ -160,6 +160,13 @@ def test_fit_binaries_and_the_default_predictor(monkeypatch):
     assert list(pairs) == ["AL-NI", "CU-ZR"]
     back = BinaryFit.from_dict(json.loads(json.dumps(fits["AL-CU"].to_dict())))
     assert back == fits["AL-CU"]
+    # many binaries (batched predictions) with data for one: its posterior names the prior's version
+    data = observations("AL-NI", [0.5], [-50000.0], kind="aimd", sigma=1000.0, source="run")
+    fits = fit_binaries(["NI", "AL", "CU"], predictor=MiedemaDouble(), observations=data, progress=False)
+    assert fits["AL-NI"].model.startswith("ConditionedPredictor miedema-double-1+data:")
+    assert fits["AL-CU"].model == "MiedemaDouble miedema-double-1" and fits["AL-CU"].origin == "predicted"
+    alone = fit_binary("AL", "NI", predictor=MiedemaDouble(), observations=data)
+    assert fits["AL-NI"].fit.coefficients == pytest.approx(alone.fit.coefficients, rel=1e-9)
 
 
 def test_default_predictor_absence_is_a_mixcalphad_error(monkeypatch, tmp_path):

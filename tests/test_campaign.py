@@ -42,9 +42,13 @@ def test_refit_moves_the_new_binary_and_leaves_assessed_ones_untouched(campaign_
     target_l0 = 4 * -40000.0
     assert abs(after["TI-W"] - target_l0) < abs(state_l0["TI-W"] - target_l0)
     assert "TI-W" in set(second.moved["system"])
-    # assessed binaries (full curves in the store) keep exactly their parameters
+    # assessed binaries (full curves in the store): their posterior sits on their own data, so the
+    # retrained prior moves them by a sliver of what the new point moves TI-W (the data, σ 2000
+    # J/mol per curve, outweigh the prior, σ ≈ 10 kJ/mol at x = 0.5, about 25 to 1)
+    moved_ti_w = abs(after["TI-W"] - state_l0["TI-W"])
     for system in ("AL-CU", "CU-MG", "AL-NI"):
-        assert after[system] == state_l0[system]
+        assert abs(after[system] - state_l0[system]) < 0.02 * moved_ti_w, system
+        assert system not in set(second.moved["system"])
     new = second.new_points.iloc[0]
     assert abs(new["after_J"] - new["HM_MIX_J"]) < abs(new["before_J"] - new["HM_MIX_J"])
 

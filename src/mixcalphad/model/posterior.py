@@ -153,7 +153,8 @@ class ConditionedPredictor:
         decisive = evidence[["system", "kind", "source", "x_B", "HM_MIX_J", "fit_sigma_J"]]
         digest = hashlib.sha256(decisive.round({"x_B": 9, "HM_MIX_J": 3, "fit_sigma_J": 3})
                                 .to_csv(index=False).encode()).hexdigest()
-        self.version_ = f"{getattr(prior, 'version_', 'unversioned')}+data:{digest[:8]}"
+        base = getattr(prior, "wrapped", prior)  # a BatchPredictions serves its wrapped predictor
+        self.version_ = f"{getattr(base, 'version_', None) or 'unversioned'}+data:{digest[:8]}"
         self._posteriors = self._condition_all()
 
     # ---------------------------------------------------------------- the update
