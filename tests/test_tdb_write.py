@@ -157,6 +157,45 @@ def test_shipped_tdb_loads_and_matches_fresh_predictions(path):
         assert 0.0 <= kappa / model_kappa <= 1.0 + 1e-5, name
 
 
+SHIPPED_DB = Path(__file__).resolve().parents[1] / "tdb" / "mixcalphad-liquid.tdb"
+
+
+@pytest.mark.skipif(not SHIPPED_DB.exists(), reason="no shipped TDB")
+def test_shipped_tdb_is_the_best_available_and_its_readme_counts_its_origins():
+    """Issue 21: assessed binaries carried whole (Al-Ni equals the assessment its provenance names),
+    AIMD binaries from their posterior, the rest predicted; tdb/README.md counts what the header says."""
+    from collections import Counter
+
+    import pycalphad
+
+    prov = read_provenance(SHIPPED_DB)
+    counts = Counter(b.origin for b in prov.binaries)
+    assert {"assessed-whole", "aimd+predicted", "predicted"} <= set(counts)
+    readme = (SHIPPED_DB.parent / "README.md").read_text()
+    table = {origin: int(n) for origin, n in re.findall(r"^\| `([a-z+-]+)` \| (\d+) \|", readme, re.M)}
+    assert table == dict(counts)
+    records = {b.system: b for b in prov.binaries}
+    al_ni = records["AL-NI"]
+    assert al_ni.origin == "assessed-whole" and "sha256:" in al_ni.sources[0]
+    name = al_ni.sources[0].split(": ")[-1].split()[0].split("/")[-1]
+    assessment = Database(str(Path(pycalphad.__file__).parent / "tests" / "databases" / name))
+    ours = Database(str(SHIPPED_DB))
+    x = np.array([0.1, 0.3, 0.5, 0.7, 0.9])
+    points = np.column_stack([1 - x, x])
+    hm = [np.asarray(calculate(db, ["AL", "NI"], "LIQUID", T=1873.0, P=101325, N=1, output="HM_MIX",
+                               points=points).HM_MIX).ravel() for db in (ours, assessment)]
+    assert hm[0] == pytest.approx(hm[1], abs=1.0)
+    # an AIMD binary: its posterior lies within 2σ of its AIMD value
+    aimd = pd.read_csv(Path(__file__).resolve().parents[1] / "src" / "mixcalphad" / "data" / "aimd_bizot2026.csv")
+    al_ir = records["AL-IR"]
+    assert al_ir.origin == "aimd+predicted"
+    value = float(calculate(ours, ["AL", "IR"], "LIQUID", T=1873.0, P=101325, N=1, output="HM_MIX",
+                            points=np.array([[0.5, 0.5]])).HM_MIX.values.ravel()[0])
+    row = aimd[aimd["pair"] == "IR-AL"]
+    assert len(row) == 1
+    assert abs(value - 1000.0 * float(row["HM_MIX_kJ"].iloc[0])) < 2 * al_ir.sigma_J
+
+
 # ------------------------------------------------------------------ an independent validator
 def test_calphad_io_finds_no_error_or_warning_in_what_we_write(ten, tmp_path):
     from mixcalphad.chem.elements import supported_elements
