@@ -100,7 +100,7 @@ def fit_statistics(path: Path) -> str:
         lines.append(f"\nRMS change of dH_mix made by the constraint ({len(constrained)} binaries): median "
                      f"{np.median(change):.0f} J/mol, 90 % {np.percentile(change, 90):.0f}, max {change.max():.0f} "
                      f"({constrained['system'].iloc[int(np.argmax(change))]}); in units of the binary's sigma: "
-                     f"median {np.median(in_sigma):.3f}, max {in_sigma.max():.2f}")
+                     f"median {np.nanmedian(in_sigma):.3f}, max {np.nanmax(in_sigma):.2f}")
     return "\n".join(lines)
 
 
