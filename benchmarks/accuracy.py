@@ -45,12 +45,17 @@ def predict_all_seconds(model) -> tuple[int, float]:
     return len(pairs), time.perf_counter() - start
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this script."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--outer-folds", type=int, default=12)
     parser.add_argument("--plot", default=None, help="write a parity plot of the held-out points")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     start = time.perf_counter()
     build = build_dataset(progress=False)
     observations = build.observations

@@ -234,7 +234,8 @@ def summarise(runs: pd.DataFrame) -> None:
                   f"{pm:.4f} [{plo:.4f}, {phi:.4f}] | {wins:.0%} |")
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this script."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=8)
     parser.add_argument("--jobs", type=int, default=2)
@@ -242,7 +243,11 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=5)
     parser.add_argument("--splits", nargs="+", default=list(SPLITS), choices=SPLITS)
     parser.add_argument("--csv", default="acquisition_runs.csv")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
 
     from joblib import Parallel, delayed
 

@@ -72,7 +72,8 @@ def mlip_table(args) -> None:
           f"RMSE {np.sqrt(np.mean((np.array(ours) - np.array(ref)) ** 2)):.1f} kJ/mol")
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this script."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--atoms", type=int, default=100)
     parser.add_argument("--ps", type=float, default=12.0, help="production per run, ps")
@@ -86,7 +87,11 @@ def main() -> None:
     parser.add_argument("--mlip", action="store_true", help="the MLIP screening table instead (see above)")
     parser.add_argument("--calculator", default="chgnet", choices=("chgnet", "sevennet"),
                         help="the MLIP of --mlip")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.mlip:
         mlip_table(args)

@@ -15,7 +15,7 @@ Usage: ``python benchmarks/binplots.py [TDB]`` writes, for each system,
 
 About 8 min on 2 cores (pycalphad compiles each phase once per diagram).
 """
-import sys
+import argparse
 import time
 from pathlib import Path
 
@@ -48,8 +48,16 @@ def _plot(db, a: str, b: str, T, ax, title: str) -> None:
     ax.set_title(title, fontsize=9)
 
 
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this script."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("tdb", nargs="?", type=Path, default=ROOT / "tdb" / "mixcalphad-liquid.tdb",
+                        help="the self-contained TDB drawn in binplot-<A>-<B>.png (default: the shipped file)")
+    return parser
+
+
 def main() -> None:
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "tdb" / "mixcalphad-liquid.tdb"
+    path = build_parser().parse_args().tdb
     start = time.perf_counter()
     own = read_database(path)
     cost = read_database(COST507)

@@ -180,7 +180,8 @@ def table(rows) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this script."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--binaries", nargs="+", default=list(FOLDERS), choices=list(FOLDERS))
     parser.add_argument("--iterations", type=int, default=6)
@@ -190,7 +191,11 @@ def main() -> None:
     parser.add_argument("--fits", nargs="+", default=list(FITS), choices=list(FITS))
     parser.add_argument("--no-plots", action="store_true")
     parser.add_argument("--measure-only", action="store_true", help="re-measure fits already run in --work")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     logging.basicConfig(level=logging.WARNING)
     from mixcalphad.data.corpus import build_dataset
 

@@ -118,12 +118,17 @@ def table(points: pd.DataFrame, columns: dict, *, n_boot: int = 1000, seed: int 
     return frame
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this script."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--folds", type=int, default=12)
     parser.add_argument("--no-predicted-h", action="store_true", help="skip the 12 ΔH regressors")
     parser.add_argument("--boot", type=int, default=1000)
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     start = time.perf_counter()
     from mixcalphad.data.corpus import build_dataset
 

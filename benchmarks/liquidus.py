@@ -473,7 +473,8 @@ def _liquids(build, chosen: pd.DataFrame) -> dict:
     return {x.system: x for x in build.assessed_liquids if files.get(x.system) == x.source}
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this script."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--folds", type=int, default=12)
@@ -483,7 +484,11 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS, metavar="LIQUID",
                         help=f"liquids of the table (default all: {' '.join(MODELS)})")
     parser.add_argument("--table-only", action="store_true", help="print the table from the caches")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     start = time.perf_counter()
     from mixcalphad.data.corpus import build_dataset
 

@@ -8,6 +8,7 @@ Run: ``python benchmarks/miedema_baseline.py``
 """
 from __future__ import annotations
 
+import argparse
 import time
 
 import pandas as pd
@@ -23,7 +24,13 @@ OPTIONS = {
 }
 
 
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this script (no options)."""
+    return argparse.ArgumentParser(description=__doc__.splitlines()[0])
+
+
 def main() -> None:
+    build_parser().parse_args()
     start = time.perf_counter()
     build = build_dataset(progress=False)
     print(f"dataset built in {time.perf_counter() - start:.1f} s: {build.counts()}")

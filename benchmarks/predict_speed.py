@@ -4,6 +4,7 @@ Run: ``python benchmarks/predict_speed.py``; prints load time and prediction tim
 """
 from __future__ import annotations
 
+import argparse
 import itertools
 import time
 
@@ -13,7 +14,13 @@ from mixcalphad.chem.elements import supported_elements
 from mixcalphad.model.predictor import load_default_model
 
 
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this script (no options)."""
+    return argparse.ArgumentParser(description=__doc__.splitlines()[0])
+
+
 def main() -> None:
+    build_parser().parse_args()
     start = time.perf_counter()
     model = load_default_model()
     loaded = time.perf_counter() - start

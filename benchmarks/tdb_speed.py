@@ -33,10 +33,15 @@ class MiedemaBenchmarkAdapter:
         return miedema_hmix(a, b, x_b), np.full(x_b.shape, 5000.0)
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this script."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--elements", nargs="+", default=None, help="default: the supported element set")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
 
     import pycalphad
     from pycalphad import Database

@@ -431,13 +431,18 @@ def summarize(results: pd.DataFrame, ternaries) -> None:
     print(f"\nmean seconds per liquidus point: {pts['seconds'].mean():.1f} ({len(pts)} points cached)")
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this script."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--budget-min", type=float, default=40.0)
     parser.add_argument("--ternaries", nargs="+", default=list(TERNARIES), choices=list(TERNARIES))
     parser.add_argument("--table-only", action="store_true")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     start = time.perf_counter()
     warnings.simplefilter("ignore")
     results = read_cache() if args.table_only else run(args.ternaries, args.jobs, args.budget_min * 60)

@@ -185,15 +185,20 @@ def calibrate() -> int:
     return 0
 
 
-def main(argv=None) -> int:
-    from mixcalphad._io import write_text
-    from mixcalphad.data.harvest import default_corpus_paths
-
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this script."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--only", nargs="*", default=None, help="compute only these systems (e.g. AL-NI)")
     parser.add_argument("--calibrate", action="store_true", help="print the calibration of the unknown-liquidus rule")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None) -> int:
+    from mixcalphad._io import write_text
+    from mixcalphad.data.harvest import default_corpus_paths
+
+    args = build_parser().parse_args(argv)
     if args.calibrate:
         return calibrate()
     logging.basicConfig(level=logging.WARNING)
