@@ -252,3 +252,13 @@ def test_every_argument_of_every_command_has_help():
 
     walk(build_parser(), "mixcalphad")
     assert not missing, missing
+
+
+def test_python_dash_m_runs_the_command_line():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "mixcalphad", "miedema", "AL", "NI", "--x", "0.5", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["HM_MIX_J"][0] == pytest.approx(-22700, abs=300)
