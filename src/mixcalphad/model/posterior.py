@@ -166,21 +166,24 @@ class ConditionedPredictor:
                                     np.array([p[1] for p in pairs], dtype=object), return_std=True)
             sd = np.asarray(sd, dtype=float).reshape(len(systems), -1)[:, : CORRECTION_ORDER + 1]
         else:
-            sd = np.array([float(np.asarray(base.predict(a, b, [0.5], return_std=True)[1]).reshape(-1)[0])
-                           for a, b in pairs])[:, None] / EQUIMOLAR_XX * np.ones(CORRECTION_ORDER + 1)
+            half = pd.DataFrame({"system": systems, "x_B": 0.5})
+            sigma = np.concatenate(self._prior_at([half[half["system"] == s] for s in systems], "std"))
+            sd = sigma[:, None] / EQUIMOLAR_XX * np.ones(CORRECTION_ORDER + 1)
         return np.array([np.diag(s**2) for s in sd])
 
-    def _prior_mean(self, frames: list[pd.DataFrame]) -> list[np.ndarray]:
+    def _prior_at(self, frames: list[pd.DataFrame], which: str = "mean") -> list[np.ndarray]:
+        """The prior's mean (or ``"std"``) at the ``x_B`` of each frame of one system (J/mol)."""
         base = getattr(self.prior, "wrapped", self.prior)
         pairs = [rows["system"].iloc[0].split("-") for rows in frames]
-        if callable(getattr(base, "predict_pairs", None)):
+        k = 0 if which == "mean" else 1
+        if callable(getattr(base, "predict_pairs", None)):  # one call for every system
             a = np.concatenate([np.full(len(r), p[0], dtype=object) for r, p in zip(frames, pairs)])
             b = np.concatenate([np.full(len(r), p[1], dtype=object) for r, p in zip(frames, pairs)])
             x = np.concatenate([r["x_B"].to_numpy(float) for r in frames])
-            flat = np.asarray(base.predict_pairs(a, b, x, return_std=True)[0], dtype=float)
-            return np.split(flat, np.cumsum([len(r) for r in frames])[:-1])
-        return [np.asarray(base.predict(p[0], p[1], r["x_B"].to_numpy(float), return_std=True)[0],
-                           dtype=float).reshape(-1)
+            flat = np.broadcast_to(np.asarray(base.predict_pairs(a, b, x, return_std=True)[k], dtype=float), x.shape)
+            return np.split(np.array(flat), np.cumsum([len(r) for r in frames])[:-1])
+        return [np.broadcast_to(np.asarray(base.predict(p[0], p[1], r["x_B"].to_numpy(float), return_std=True)[k],
+                                           dtype=float).reshape(-1), (len(r),)).copy()
                 for r, p in zip(frames, pairs)]
 
     def _condition_all(self) -> dict[str, BinaryPosterior]:
@@ -188,7 +191,7 @@ class ConditionedPredictor:
         if not systems:
             return {}
         frames = [self._evidence[s] for s in systems]
-        covs, means = self._prior_cov(systems), self._prior_mean(frames)
+        covs, means = self._prior_cov(systems), self._prior_at(frames)
         out = {}
         for system, rows, cov0, m in zip(systems, frames, covs, means):
             mean, cov = gaussian_update(cov0, correction_basis(rows["x_B"]),
