@@ -6,7 +6,7 @@ import numpy as np
 import pycalphad
 import pytest
 import symengine as se
-from pycalphad import Database, Model, calculate
+from pycalphad import Database, Model
 from pycalphad import variables as v
 
 from mixcalphad.calphad.binary_fit import fit_binaries
@@ -40,29 +40,6 @@ def g_value(db, phase, el, T):
                        and [s.name for s in p["constituent_array"][0]] == [el])
     expr = Model.symbol_replace(params[0]["parameter"], {se.Symbol(k): e for k, e in db.symbols.items()})
     return float(se.sympify(expr).subs({v.T: T}))
-
-
-def _pure_phases(db, el):
-    """Phases of ``db`` that pure ``el`` can form: ``el`` on the first sublattice, ``el`` or
-    vacancies on every other (GAS left out)."""
-    return sorted(name for name, phase in db.phases.items()
-                  if name != "GAS" and el in {s.name for s in phase.constituents[0]}
-                  and all({s.name for s in sub} & {el, "VA"} for sub in phase.constituents[1:]))
-
-
-def pycalphad_melting_points(db, el, T):
-    """Temperatures (K) on the grid ``T`` where pycalphad's G(LIQUID) of pure ``el`` crosses the
-    lowest solid from above (linear interpolation between grid points)."""
-    phases = _pure_phases(db, el)
-    comps = [el] + (["VA"] if "VA" in {s.name for s in db.species} else [])
-    res = calculate(db, comps, phases, T=T, P=101325, N=1, output="GM")
-    gm = res.GM.values.reshape(len(T), -1)
-    names = res.Phase.values.reshape(len(T), -1)[0]
-    liquid = np.min(gm[:, names == "LIQUID"], axis=1)
-    solid = np.min(gm[:, names != "LIQUID"], axis=1)
-    gap = liquid - solid
-    i = np.flatnonzero((gap[:-1] > 0) & (gap[1:] <= 0))
-    return T[i] + gap[i] / (gap[i] - gap[i + 1]) * (T[i + 1] - T[i])
 
 
 def run_cli(argv):

@@ -19,6 +19,7 @@ from mixcalphad.calphad.database import to_database
 from mixcalphad.calphad.provenance import BinaryRecord, Provenance, read_provenance, read_provenance_blocks
 from mixcalphad.calphad.redlich_kister import fit_redlich_kister, kaptay, rk_excess
 from mixcalphad.calphad.tdb_merge import fill_plan, merge_into_tdb
+from mixcalphad.calphad.liquidus import melting_points
 from mixcalphad.calphad.tdb_write import write_tdb
 from mixcalphad.calphad.unary import ghser_name, unary
 from mixcalphad.chem.elements import element_table
@@ -27,8 +28,8 @@ from mixcalphad.data.harvest import harvest_tdb
 from mixcalphad.errors import (MixcalphadError, OutputExistsError, TDBError, UnknownElementError,
                                UnsupportedElementError)
 
-from calphad_common import (CUMG, DATA, GRID, R, TEN, calphad_io_problems, default_double, g_value,  # noqa: F401
-                            pycalphad_melting_points, run_cli, ten, ten_db)
+from calphad_common import (CUMG, DATA, GRID, R, TEN, calphad_io_problems, default_double, g_value, run_cli,  # noqa: F401
+                            ten, ten_db)
 from conftest import MiedemaDouble
 
 
@@ -191,7 +192,7 @@ def test_fill_gives_new_elements_sgtes_magnetic_terms(tmp_path):
     table = element_table()
     for el in ("CO", "FE", "NI"):
         tm = float(table.loc[el, "T_melt_K"])
-        found = pycalphad_melting_points(db, el, np.arange(tm - 100.0, tm + 100.0, 0.01))
+        found = melting_points(db, el, np.arange(tm - 100.0, tm + 100.0, 0.01))
         assert len(found) == 1 and found[0] == pytest.approx(tm, abs=0.5), (el, found)
     assert db.phases["BCC_A2"].model_hints == {"ihj_magnetic_afm_factor": -1.0, "ihj_magnetic_structure_factor": 0.4}
     assert db.phases["HCP_A3_CO"].model_hints["ihj_magnetic_afm_factor"] == -3.0

@@ -20,6 +20,7 @@ from mixcalphad.calphad.database import to_database
 from mixcalphad.calphad.provenance import BinaryRecord, Provenance, read_provenance, read_provenance_blocks
 from mixcalphad.calphad.redlich_kister import fit_redlich_kister, kaptay, rk_excess
 from mixcalphad.calphad.tdb_merge import fill_plan, merge_into_tdb
+from mixcalphad.calphad.liquidus import melting_points
 from mixcalphad.calphad.tdb_write import write_tdb
 from mixcalphad.calphad.unary import ghser_name, unary
 from mixcalphad.chem.elements import element_table
@@ -27,8 +28,8 @@ from mixcalphad.chem.miedema import miedema_hmix
 from mixcalphad.data.harvest import harvest_tdb
 from mixcalphad.errors import MixcalphadError, OutputExistsError, TDBError, UnknownElementError
 
-from calphad_common import (CUMG, DATA, GRID, R, TEN, calphad_io_problems, default_double, g_value,  # noqa: F401
-                            pycalphad_melting_points, run_cli, ten, ten_db)
+from calphad_common import (CUMG, DATA, GRID, R, TEN, calphad_io_problems, default_double, g_value, run_cli,  # noqa: F401
+                            ten, ten_db)
 from conftest import MiedemaDouble
 
 
@@ -55,12 +56,14 @@ def test_every_element_melts_at_sgtes_melting_point_in_the_written_tdb(all_eleme
     off = {}
     for el in elements:
         tm = float(table.loc[el, "T_melt_K"])
-        found = pycalphad_melting_points(db, el, np.arange(tm - 100.0, tm + 100.0, 0.01))
+        found = melting_points(db, el, np.arange(tm - 100.0, tm + 100.0, 0.01))
         if len(found) != 1 or abs(found[0] - tm) > 0.5:
             off[el] = (tm, [round(float(t), 2) for t in found])
     assert not off, f"melting points (SGTE, pycalphad from our TDB) differ: {off}"
     for el, tm in DINSDALE_T_MELT.items():
         assert float(table.loc[el, "T_melt_K"]) == pytest.approx(tm, abs=0.5), el
+    with pytest.raises(TDBError, match="CU has no LIQUID or no solid phase"):
+        melting_points(to_database({}, elements=["CU"], solids="none"), "cu", [1300.0, 1400.0])
 
 
 def test_magnetic_phases_are_written_with_the_ihj_model(all_elements_db, tmp_path):
