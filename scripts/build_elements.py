@@ -10,7 +10,10 @@ Sources
 -------
 * Fusion data: SGTE unary Gibbs energies (Dinsdale, Calphad 15 (1991) 317) from
   ``espei.refdata.SGTE91``, plus the Inden–Hillert–Jarl magnetic contribution with Dinsdale's
-  parameters (:data:`MAGNETIC`), evaluated by a pycalphad ``Model`` of each unary phase.
+  parameters, evaluated by a pycalphad ``Model`` of each unary phase. The magnetic parameters
+  are the table the written TDBs use (``src/mixcalphad/data/sgte_magnetic.csv``, read by
+  :func:`mixcalphad.calphad.unary.magnetic_parameters`; sources in that module), so the melting
+  points here are those pycalphad computes from mixcalphad's TDB files.
 * Z, period, group, block, boiling point, first ionization energy, density: mendeleev.
 * Miedema parameters: matminer's ``matminer/utils/data_files/Miedema.csv``, read by path
   (importing matminer would pull in pymatgen).
@@ -42,23 +45,11 @@ from pycalphad import Database, Model
 from pycalphad import variables as v
 from scipy.optimize import brentq
 
+from mixcalphad.calphad.unary import IHJ_BCC, IHJ_OTHER, MAGNETIC_FILE, ihj_hints, magnetic_parameters
+
 DATA_DIR = Path(__file__).resolve().parents[1] / "src" / "mixcalphad" / "data"
 COMMAND = "python scripts/build_elements.py"
 LIQUID = "LIQUID"
-
-#: SGTE unary magnetic parameters (Dinsdale 1991): (element, phase) -> (TC in K, BMAGN in Bohr
-#: magnetons). Negative values are Néel temperatures / antiferromagnetic moments.
-MAGNETIC = {
-    ("FE", "BCC_A2"): (1043.0, 2.22), ("FE", "FCC_A1"): (-201.0, -2.1),
-    ("CO", "HCP_A3"): (1396.0, 1.35), ("CO", "FCC_A1"): (1396.0, 1.35),
-    ("NI", "FCC_A1"): (633.0, 0.52),
-    ("CR", "BCC_A2"): (-311.5, -0.008),
-    ("MN", "CBCC_A12"): (-285.0, -0.66), ("MN", "BCC_A2"): (-580.0, -0.27),
-    ("MN", "FCC_A1"): (-1620.0, -1.86),
-}
-#: Inden–Hillert–Jarl model hints: (antiferromagnetic factor, structure factor p).
-IHJ_BCC = (-1.0, 0.40)
-IHJ_OTHER = (-3.0, 0.28)
 
 #: Lanthanides La–Lu and actinides Ac–Lr (atomic numbers) are put in group 3.
 F_BLOCK_Z = (*range(57, 72), *range(89, 104))
@@ -123,12 +114,8 @@ def unary_database(el: str) -> Database:
     db.species = {v.Species(el)}
     db.symbols["GHSER" + (el * 2)[:2]] = with_zero_default(SGTE91Stable[el])
     for phase in sorted(p for e, p in SGTE91 if e == el):
-        magnetic = MAGNETIC.get((el, phase))
-        hints = {}
-        if magnetic:
-            afm, p = IHJ_BCC if phase == "BCC_A2" else IHJ_OTHER
-            hints = {"ihj_magnetic_afm_factor": afm, "ihj_magnetic_structure_factor": p}
-        db.add_phase(phase, hints, [1.0])
+        magnetic = magnetic_parameters().get((el, phase))
+        db.add_phase(phase, ihj_hints(phase) if magnetic else {}, [1.0])
         db.add_phase_constituents(phase, [[el]])
         db.add_parameter("G", phase, [[el]], 0, SGTE91[(el, phase)])
         if magnetic:
@@ -344,10 +331,12 @@ def sources(table: pd.DataFrame, disagreements: list[dict]) -> dict:
                     "source": "Inden-Hillert-Jarl model with SGTE unary parameters (Dinsdale, "
                               "Calphad 15 (1991) 317); ESPEI's SGTE91 copy has none (Fe would "
                               "melt at 1801 K instead of 1810.95 K)",
+                    "table": f"{MAGNETIC_FILE} (the table mixcalphad's TDB files use; sources "
+                             "in mixcalphad.calphad.unary)",
                     "structure_factor_p_and_afm_factor": {"BCC_A2": list(IHJ_BCC),
                                                           "other phases": list(IHJ_OTHER)},
                     "parameters_TC_K_BMAGN": {f"{el} {ph}": list(val)
-                                              for (el, ph), val in sorted(MAGNETIC.items())},
+                                              for (el, ph), val in sorted(magnetic_parameters().items())},
                 },
                 "elements_without_fusion_data": no_fusion,
                 "why_missing": "no SGTE solid phase, or G(LIQUID) never falls below a solid "

@@ -112,7 +112,7 @@ def test_write_tdb_carries_the_assessment_whole(crfe_store, tmp_path):
     assert (record.origin, record.order, record.symbols) == ("assessed-whole", 1, ())
     assert CRFE.name in record.sources[0]
     text = path_whole.read_text()
-    assert "PARAMETER L(LIQUID,CR,FE;0) 298.15 -17737.0+7.996546*T; 6000.0 N MC0001 !" in text
+    assert "PARAMETER L(LIQUID,CR,FE;0) 298.15 -17737.0+7.996546*T; 10000.0 N MC0001 !" in text
     assert "CrFeNb_Jacob2016.tdb" in text.split("LIST_OF_REFERENCES")[1]
     assert calphad_io_problems(path_whole) == []
 

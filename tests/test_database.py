@@ -51,7 +51,7 @@ def test_file_layout(ten, ten_db):
     for a, b in re.findall(r"PARAMETER L\(LIQUID,(\w+),(\w+);\d\)", text):
         assert a < b  # sorted constituents
     # L_n = a_n + b_n*T: two FUNCTIONs per written coefficient (the learned excess entropy)
-    params = re.findall(r"PARAMETER L\(LIQUID,\w+,\w+;\d\) 298.15 T\*(VV\d{4})\+(VV\d{4}); 6000.0 N MC\d{4} !", text)
+    params = re.findall(r"PARAMETER L\(LIQUID,\w+,\w+;\d\) 298.15 T\*(VV\d{4})\+(VV\d{4}); 10000.0 N MC\d{4} !", text)
     assert params and 2 * len(params) == len(vv) == len({s for pair in params for s in pair})
     phases = {name: sorted(s.name for s in ten_db.phases[name].constituents[0]) for name in ten_db.phases}
     assert phases["LIQUID"] == sorted(TEN)

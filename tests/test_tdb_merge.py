@@ -19,6 +19,7 @@ from mixcalphad.calphad.database import to_database
 from mixcalphad.calphad.provenance import BinaryRecord, Provenance, read_provenance, read_provenance_blocks
 from mixcalphad.calphad.redlich_kister import fit_redlich_kister, kaptay, rk_excess
 from mixcalphad.calphad.tdb_merge import fill_plan, merge_into_tdb
+from mixcalphad.calphad.liquidus import melting_points
 from mixcalphad.calphad.tdb_write import write_tdb
 from mixcalphad.calphad.unary import ghser_name, unary
 from mixcalphad.chem.elements import element_table
@@ -176,3 +177,49 @@ def test_fill_refuses_an_element_the_model_cannot_describe(tmp_path, capsys, def
     assert run_cli(["fill", str(CUMG), "--elements", "O", "-o", str(out), "--no-store"]) == 2
     assert "element O is not supported" in capsys.readouterr().out
     assert not out.exists()
+
+
+def test_fill_gives_new_elements_sgtes_magnetic_terms(tmp_path):
+    # cumg.tdb: FCC_A1 has the IHJ model (type character &), HCP_A3 has none, there is no BCC_A2.
+    # Without the magnetic terms Fe melted at 1801 K and Co at 1749 K in the filled file.
+    out = tmp_path / "filled.tdb"
+    report = merge_into_tdb({}, CUMG, out, elements=["CO", "FE", "NI"])
+    assert set(report.solids) == {
+        "CO added to FCC_A1 (ideal, no interaction with the file's elements)",
+        "CO in new phase HCP_A3_CO (HCP_A3 of the file lacks the magnetic model MAGNETIC -3 0.28 the element needs)",
+        "FE in new phase BCC_A2", "NI added to FCC_A1 (ideal, no interaction with the file's elements)"}
+    db = Database(str(out))
+    table = element_table()
+    for el in ("CO", "FE", "NI"):
+        tm = float(table.loc[el, "T_melt_K"])
+        found = melting_points(db, el, np.arange(tm - 100.0, tm + 100.0, 0.01))
+        assert len(found) == 1 and found[0] == pytest.approx(tm, abs=0.5), (el, found)
+    assert db.phases["BCC_A2"].model_hints == {"ihj_magnetic_afm_factor": -1.0, "ihj_magnetic_structure_factor": 0.4}
+    assert db.phases["HCP_A3_CO"].model_hints["ihj_magnetic_afm_factor"] == -3.0
+    # the new phases' type characters are not the file's own (%, &): no phase of the file changes model
+    text = out.read_text()
+    added = text[text.index("mixcalphad provenance"):]
+    chars = re.findall(r"TYPE_DEFINITION (\S) GES AMEND_PHASE_DESCRIPTION (\w+) MAGNETIC", added)
+    assert sorted(phase for _, phase in chars) == ["BCC_A2", "HCP_A3_CO"]
+    assert not {c for c, _ in chars} & {"%", "&"} and len({c for c, _ in chars}) == 2
+    assert "HCP_A3" in db.phases and "ihj_magnetic_afm_factor" not in db.phases["HCP_A3"].model_hints
+    assert re.search(r"PARAMETER TC\(FCC_A1,NI:VA;0\) 298.15 633.0; 10000.0 N", added)
+
+
+def test_fill_picks_type_characters_the_file_does_not_use(tmp_path):
+    # a file whose phases already use the first characters pycalphad hands out
+    text = CUMG.read_text().replace("%&", "%^&*")
+    text = text.replace(" TYPE_DEFINITION % SEQ *!", " TYPE_DEFINITION % SEQ *!\n TYPE_DEFINITION ^ SEQ *!\n"
+                        " TYPE_DEFINITION * SEQ *!")
+    user = tmp_path / "user.tdb"
+    user.write_text(text)
+    out = tmp_path / "filled.tdb"
+    merge_into_tdb({}, user, out, elements=["FE", "MN"])
+    added = out.read_text()[out.read_text().index("mixcalphad provenance"):]
+    chars = dict((phase, c) for c, phase in re.findall(r"TYPE_DEFINITION (\S) GES AMEND_PHASE_DESCRIPTION (\w+)", added))
+    assert set(chars) == {"BCC_A2", "CBCC_A12"} and set(chars.values()) == {"(", ")"}
+    for phase, c in chars.items():
+        assert re.search(rf"PHASE {phase} %{re.escape(c)} ", added)
+    db = Database(str(out))
+    assert db.phases["CBCC_A12"].model_hints["ihj_magnetic_structure_factor"] == 0.28
+    assert db.phases["FCC_A1"].model_hints["ihj_magnetic_afm_factor"] == -3.0  # the file's, unchanged

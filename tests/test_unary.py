@@ -4,6 +4,7 @@ import json
 import math
 import difflib
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from mixcalphad.calphad.database import to_database
 from mixcalphad.calphad.provenance import BinaryRecord, Provenance, read_provenance, read_provenance_blocks
 from mixcalphad.calphad.redlich_kister import fit_redlich_kister, kaptay, rk_excess
 from mixcalphad.calphad.tdb_merge import fill_plan, merge_into_tdb
+from mixcalphad.calphad.liquidus import melting_points
 from mixcalphad.calphad.tdb_write import write_tdb
 from mixcalphad.calphad.unary import ghser_name, unary
 from mixcalphad.chem.elements import element_table
@@ -31,14 +33,108 @@ from calphad_common import (CUMG, DATA, GRID, R, TEN, calphad_io_problems, defau
 from conftest import MiedemaDouble
 
 
-def test_unary_data_give_the_sgte_melting_points(ten_db):
+@pytest.fixture(scope="module")
+def all_elements_db(tmp_path_factory):
+    """The TDB mixcalphad writes for its 70 elements (no binaries), read back by pycalphad."""
+    from mixcalphad.chem.elements import supported_elements
+
+    elements = supported_elements()
+    path = write_tdb(to_database({}, elements=elements), tmp_path_factory.mktemp("unary") / "all.tdb")
+    return elements, Database(str(path))
+
+
+#: Melting points (K) of Dinsdale's SGTE 1991 paper (Calphad 15 (1991) 317) of the five elements with
+#: magnetic terms, an anchor independent of the element table.
+DINSDALE_T_MELT = {"CO": 1768.0, "CR": 2180.0, "FE": 1811.0, "MN": 1519.0, "NI": 1728.0}
+
+
+def test_every_element_melts_at_sgtes_melting_point_in_the_written_tdb(all_elements_db):
+    # without the magnetic terms Fe melted at 1801 K in our TDB (Co, Ni, Cr, Mn off too)
+    elements, db = all_elements_db
     table = element_table()
-    for el in TEN:
-        solid = unary(el).solid_phase
+    assert len(elements) == 70
+    off = {}
+    for el in elements:
         tm = float(table.loc[el, "T_melt_K"])
-        T = brentq(lambda t: g_value(ten_db, "LIQUID", el, t) - g_value(ten_db, solid, el, t), tm - 150, tm + 150)
-        # the espei copy of SGTE has no magnetic terms: Fe melts 10 K low
-        assert T == pytest.approx(tm, abs=12.0), el
+        found = melting_points(db, el, np.arange(tm - 100.0, tm + 100.0, 0.01))
+        if len(found) != 1 or abs(found[0] - tm) > 0.5:
+            off[el] = (tm, [round(float(t), 2) for t in found])
+    assert not off, f"melting points (SGTE, pycalphad from our TDB) differ: {off}"
+    for el, tm in DINSDALE_T_MELT.items():
+        assert float(table.loc[el, "T_melt_K"]) == pytest.approx(tm, abs=0.5), el
+    with pytest.raises(TDBError, match="CU has no LIQUID or no solid phase"):
+        melting_points(to_database({}, elements=["CU"], solids="none"), "cu", [1300.0, 1400.0])
+
+
+def test_magnetic_phases_are_written_with_the_ihj_model(all_elements_db, tmp_path):
+    _, db = all_elements_db
+    for phase, hints in (("BCC_A2", (-1.0, 0.4)), ("FCC_A1", (-3.0, 0.28)), ("HCP_A3", (-3.0, 0.28)),
+                         ("CBCC_A12", (-3.0, 0.28))):
+        got = db.phases[phase].model_hints
+        assert (got["ihj_magnetic_afm_factor"], got["ihj_magnetic_structure_factor"]) == hints, phase
+    assert "ihj_magnetic_afm_factor" not in db.phases["LIQUID"].model_hints
+
+    def value(ptype, phase, el):
+        (p,) = db.search(lambda r: r["parameter_type"] == ptype and r["phase_name"] == phase
+                         and [s.name for s in r["constituent_array"][0]] == [el])
+        return float(p["parameter"].subs({v.T: 1000.0}))
+
+    assert (value("TC", "BCC_A2", "FE"), value("BMAGN", "BCC_A2", "FE")) == (1043.0, 2.22)
+    assert (value("TC", "FCC_A1", "NI"), value("BMAGN", "FCC_A1", "NI")) == (633.0, 0.52)
+    # one-element phases ("pure") carry the model too, and the SGTE reference key is on TC/BMAGN
+    path = write_tdb(to_database({}, elements=["FE", "CU"], solids="pure"), tmp_path / "fe.tdb")
+    text = path.read_text()
+    assert "BCC_A2_FE MAGNETIC -1.0 0.4" in text and "FCC_A1_CU" in text
+    assert re.search(r"PARAMETER TC\(BCC_A2_FE,FE;0\) 298.15 1043.0; 10000.0 N SGTE91 !", text)
+    assert "MAGNETIC" not in "".join(line for line in text.splitlines() if "FCC_A1_CU" in line)
+
+
+def test_magnetic_table_is_the_one_pycalphads_sgte_based_tdbs_give():
+    """data/sgte_magnetic.csv equals the TC and BMAGN of the SGTE unary data in COST507.tdb (Cr, Fe,
+    Mn, Ni) and alcocrni.tdb (Co) shipped with pycalphad, and every phase is an SGTE phase."""
+    from espei.refdata import SGTE91
+
+    from mixcalphad.calphad.unary import ihj_hints, magnetic_parameters
+
+    table = magnetic_parameters()
+    sources = {"COST507.tdb": ("CR", "FE", "MN", "NI"), "alcocrni.tdb": ("CO",)}
+    seen = {}
+    for name, elements in sources.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # type characters COST507.tdb leaves unused
+            db = Database(str(CUMG.parent / name))
+        for p in db.search(lambda r: r["parameter_type"] in ("TC", "BMAGN") and len(r["constituent_array"][0]) == 1):
+            el = p["constituent_array"][0][0].name
+            if el in elements and p["phase_name"] in ("BCC_A2", "FCC_A1", "HCP_A3", "CBCC_A12"):
+                seen.setdefault((el, p["phase_name"]), {})[p["parameter_type"]] = float(p["parameter"].subs({v.T: 1000.0}))
+    assert {k: (d["TC"], d["BMAGN"]) for k, d in seen.items()} == table
+    # the IHJ factors: COST507's TYPE_DEF lines (pycalphad does not apply its CBCC_A12 one: no phase
+    # carries its type character)
+    typedefs = re.findall(r"AMEND_PHASE_DESCRIPTION\s+(\w+)\s+MAGNETIC\s+(\S+)\s+([\d.]+)",
+                          (CUMG.parent / "COST507.tdb").read_text(errors="replace"))
+    factors = {phase: (float(afm), float(p)) for phase, afm, p in typedefs}
+    for phase in {ph for _, ph in table}:
+        assert factors[phase] == tuple(ihj_hints(phase).values()), phase
+    assert all(key in SGTE91 for key in table)
+    assert unary("FE").magnetic == {"BCC_A2": (1043.0, 2.22), "FCC_A1": (-201.0, -2.1)} and unary("CU").magnetic == {}
+
+
+@pytest.mark.parametrize("row, message", [
+    ("FE,BCC_A2,1043,x", "line 2: cannot read"),
+    ("FE,BCC_A2,1043,-2.22", "line 2: TC = 1043 K and BMAGN = -2.22 must be"),
+    ("FE,BCC_A2,0,0", "line 2: TC = 0 K"),
+    ("FE,BCC_A2,1043\n", "line 2: cannot read"),
+    ("FE,BCC_A2,1043,2.22\nfe,bcc_a2,1043,2.22", "line 3: FE BCC_A2 is listed twice"),
+])
+def test_a_malformed_magnetic_table_names_the_line(row, message):
+    import io
+
+    from mixcalphad.calphad.unary import read_magnetic_table
+    from mixcalphad.errors import DatasetError
+
+    with pytest.raises(DatasetError, match=re.escape("magnetic.csv " + message)):
+        read_magnetic_table(io.StringIO("element,phase,TC_K,BMAGN\n" + row + "\n"), label="magnetic.csv")
+
 
 def test_eu_overlapping_ranges_are_made_contiguous():
     from pycalphad.io.tdb import TCPrinter
@@ -63,33 +159,33 @@ def _breakpoints(expr):
     return out
 
 
-def test_liquid_gibbs_energy_of_every_element_is_continuous_and_finite_to_6000_K():
-    # pycalphad evaluates a FUNCTION outside its ranges as 0: SGTE 1991 ends Cd at 1600 K, Rh at
-    # 2500 K… and G(LIQUID) used to jump by 120-509 kJ/mol above those limits
-    import symengine as se
-    from pycalphad import Model
-
-    from mixcalphad.chem.elements import supported_elements
-
-    elements = supported_elements()
-    db = to_database({}, elements=elements, solids="none")
-    T_grid = np.arange(298.15, 6000.0, 0.5)
+def test_liquid_gibbs_energy_of_every_element_is_finite_and_continuous_through_6000_K(all_elements_db):
+    # pycalphad evaluates a FUNCTION outside its ranges as 0 and reads a range as lo <= T < hi:
+    # SGTE 1991 ends Cd at 1600 K, Rh at 2500 K… (G(LIQUID) jumped by 120-509 kJ/mol there), and
+    # a GHSERxx ending at 6000 K dropped G(LIQUID) of 22 elements at exactly 6000 K (Cs -1.32 MJ/mol
+    # at 5999.9 K, -0.04 MJ/mol at 6000 K)
+    elements, db = all_elements_db
+    step = 0.5
+    grid = 6000.0 - step * np.arange(int((6000.0 - 298.15) / step) + 1)[::-1]  # uniform, ends at 6000 K
     for el in elements:
-        model = Model(db, [el], "LIQUID")
-        G = se.sympify(model.GM).subs({s: 1.0 for s in model.GM.free_symbols if s != v.T and s != v.P})
-        f = se.Lambdify([v.T], [G], backend="lambda")
-        values = np.array([f(t)[0] for t in T_grid])
-        assert np.all(np.isfinite(values)), el
-        # no jump anywhere: the second difference 0.5 K apart is Cp/T * 0.25 K^2 (< 0.1 J/mol);
-        # a jump of J J/mol shows as J
-        assert np.abs(np.diff(values, 2)).max() < 1.0, (el, float(np.abs(np.diff(values, 2)).max()))
-        # and at every range boundary of the unary data, G is continuous to 1 J/mol
         u = unary(el)
-        for T in sorted(_breakpoints(u.liquid) | _breakpoints(u.ghser)):
-            if 298.15 < T < 6000.0:
-                jump = abs(f(T + 1e-7)[0] - f(T - 1e-7)[0])
-                assert jump < 1.0, (el, T, jump)
-    assert "6000" in str(unary("CD").ghser) and "6000" in str(unary("RH").liquid)
+        edges = sorted(t for t in _breakpoints(u.liquid) | _breakpoints(u.ghser) if 298.15 < t <= 6000.0)
+        T = np.concatenate([[298.15], grid, [t - 1e-6 for t in edges], [t + 1e-6 for t in edges]])
+        G = calculate(db, [el], "LIQUID", T=T, P=101325, N=1, output="GM").GM.values.ravel()
+        assert np.all(np.isfinite(G)), el
+        # on the uniform grid the second difference is Cp/T*step^2 (< 0.1 J/mol); a jump of J J/mol
+        # shows as J, so 1 J/mol tolerates no jump. G(6000 K) is the grid's last point.
+        uniform = G[1:len(grid) + 1]
+        assert np.abs(np.diff(uniform, 2)).max() < 1.0, (el, float(np.abs(np.diff(uniform, 2)).max()))
+        # at every range boundary (6000 K included for a range that ended there) G is continuous
+        # to 1 J/mol: 2e-6 K apart, the slope -S (< 400 J/mol/K) moves G by < 0.001 J/mol
+        n = len(edges)
+        jumps = np.abs(G[len(grid) + 1 + n:] - G[len(grid) + 1:len(grid) + 1 + n])
+        assert np.all(jumps < 1.0), (el, dict(zip(edges, jumps)))
+    # every range of the unaries now ends at T_UPPER_K > 6000 K
+    from mixcalphad.calphad.unary import T_UPPER_K
+
+    assert max(_breakpoints(unary("CD").ghser)) == max(_breakpoints(unary("RH").liquid)) == T_UPPER_K > 6000.0
 
 
 def test_element_lines_and_reference_phases():

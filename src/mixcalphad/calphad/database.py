@@ -2,7 +2,7 @@
 
 :func:`to_database` builds, for any element set: ``ELEMENT`` lines (SER phase, mass, H298−H0,
 S298), the SGTE unary data of :mod:`mixcalphad.calphad.unary` (``GHSERxx`` FUNCTIONs, valid to
-6000 K), the LIQUID whose binary interactions ``L(LIQUID,A,B;n) = VVa + VVb*T`` are FUNCTIONs ``VV0000``,
+6000 K inclusive), the LIQUID whose binary interactions ``L(LIQUID,A,B;n) = VVa + VVb*T`` are FUNCTIONs ``VV0000``,
 ``VV0001``… (the names ESPEI's MCMC refines: ``a_n`` in J/mol and, where the binary has an excess
 entropy, ``b_n = −κ a_n`` in J/(mol K)), and the solids. :func:`~mixcalphad.calphad.tdb_write.write_tdb`
 writes it whole; :func:`~mixcalphad.calphad.tdb_merge.merge_into_tdb` builds the statements it adds to a
@@ -19,10 +19,14 @@ Modelling choices (documented, not hidden)
   liquidus computed from such a file is a liquid-model result against ideal solids, not a phase
   diagram. ``solids="pure"`` gives each element its own phases (no solid solubility at all),
   ``solids="none"`` only the LIQUID. The choice is written into the provenance notes.
-* Interaction parameters and the unaries are valid from 298.15 K to 6000 K (:data:`T_MIN`,
-  :data:`T_MAX`); pycalphad evaluates a parameter as 0 outside its range.
+* Interaction parameters and the unaries are valid from 298.15 K to 6000 K inclusive; their last
+  range is written to 10000 K (:data:`~mixcalphad.calphad.unary.T_UPPER_K`), since pycalphad reads
+  a range as ``lo <= T < hi`` and evaluates a FUNCTION as 0 outside its ranges.
+* Solids with an SGTE magnetic contribution (Co, Cr, Fe, Mn, Ni) carry it: the phase gets the
+  Inden–Hillert–Jarl model (``TYPE_DEFINITION … MAGNETIC -1 0.4`` for BCC_A2, ``-3 0.28`` for the
+  others) and ``TC``/``BMAGN`` parameters, so that pycalphad melts every element at SGTE's T_m.
 * A binary carried whole from an assessment (:attr:`BinaryFit.assessed`) gets that assessment's own
-  ``L(LIQUID,A,B;n)`` expressions (FUNCTIONs inlined, range carried to 298.15–6000 K), not ``VV####``
+  ``L(LIQUID,A,B;n)`` expressions (FUNCTIONs inlined, range carried to 298.15–10000 K), not ``VV####``
   symbols: ESPEI does not refine it.
 * An RK coefficient that is exactly zero is not written (ESPEI's MCMC cannot start a chain from 0).
 * No ``ELEMENT /-`` line (ESPEI's ``generate_parameters`` crashes on it).
@@ -35,12 +39,11 @@ from typing import Iterable, Mapping
 from mixcalphad.calphad.binary_fit import BinaryFit, as_fits
 from mixcalphad.calphad.excess_entropy import pair_temperature_model
 from mixcalphad.calphad.redlich_kister import ENTHALPY_ONLY, TemperatureModel
-from mixcalphad.calphad.unary import T_MAX_K, T_MIN_K, _ghser_elements, ghser_name, unary
+from mixcalphad.calphad.unary import (T_MIN_K, T_UPPER_K, Unary, _ghser_elements, ghser_name, ihj_hints,
+                                      over_unary_range, unary)
 from mixcalphad.chem.binaries import normalize_symbol
 from mixcalphad.errors import TDBError
 
-#: Lower and upper temperature limits written for interaction parameters, K.
-T_MIN, T_MAX = T_MIN_K, T_MAX_K
 #: Phase every fit goes into.
 LIQUID = "LIQUID"
 #: Largest number of ``VV####`` symbols a file can hold: ``VV0000`` … ``VV99999`` (at most 7
@@ -49,7 +52,7 @@ MAX_SYMBOLS = 100000
 
 
 def interaction_expr(a_value, b_value=None):
-    """``L_n(T) = a + b·T`` as a Piecewise valid from :data:`T_MIN` to :data:`T_MAX` K (0 outside).
+    """``L_n(T) = a + b·T`` as a Piecewise over the unary range (:func:`~mixcalphad.calphad.unary.over_unary_range`).
 
     ``a_value`` (J/mol) and ``b_value`` (J/(mol K), None for no T term) are numbers or FUNCTION names.
     """
@@ -60,7 +63,7 @@ def interaction_expr(a_value, b_value=None):
         return se.Symbol(value) if isinstance(value, str) else se.RealDouble(float(value))
 
     value = term(a_value) if b_value is None else term(a_value) + term(b_value) * v.T
-    return se.Piecewise((value, se.And(v.T >= T_MIN, v.T < T_MAX)), (se.Integer(0), se.true))
+    return over_unary_range(value)
 
 
 def fit_temperature_model(fit: BinaryFit, override=None) -> TemperatureModel:
@@ -232,24 +235,22 @@ def to_database(fits, *, elements: Iterable[str] = (), temperature_model=None,
     db = Database()
     db.elements = set(els)
     db.species = {Species(el) for el in els}
-    phases: dict[str, list[tuple[str, object]]] = {}
+    phases: dict[tuple[str, str], list] = {}  # (phase, structure) -> [Unary]
     for u in unaries:
         db.refstates[u.element] = dict(u.ser)
         if ghser_name(u.element) not in defined:
             db.symbols[ghser_name(u.element)] = u.ghser
         if solids != "none":
-            for phase, expr in u.solids().items():
-                phases.setdefault(phase if solids == "sgte" else f"{phase}_{u.element}", []).append((u.element, expr))
-    _add_missing_ghser(db, [u.liquid for u in unaries] + [e for m in phases.values() for _, e in m], defined)
+            for structure in u.solids():
+                name = structure if solids == "sgte" else f"{structure}_{u.element}"
+                phases.setdefault((name, structure), []).append(u)
     db.add_phase(LIQUID, {}, [1.0])
     db.add_phase_constituents(LIQUID, [els])
     for u in unaries:
         db.add_parameter("G", LIQUID, [[u.element]], 0, u.liquid, force_insert=False)
-    for phase, members in sorted(phases.items()):
-        db.add_phase(phase, {}, [1.0])
-        db.add_phase_constituents(phase, [[el for el, _ in members]])
-        for el, expr in members:
-            db.add_parameter("G", phase, [[el]], 0, expr, force_insert=False)
+    solid_exprs = [expr for (phase, structure), members in sorted(phases.items())
+                   for expr in add_solid_phase(db, phase, structure, members)]
+    _add_missing_ghser(db, [u.liquid for u in unaries] + solid_exprs, defined)
     for name, n, (symbol_a, a), b_term in _interaction_terms(fits, first_symbol, taken=defined,
                                                              override=temperature_model):
         db.symbols[symbol_a] = se.RealDouble(a)
@@ -260,10 +261,41 @@ def to_database(fits, *, elements: Iterable[str] = (), temperature_model=None,
     for fit in fits.values():
         if fit.assessed is not None:
             for n, _ in fit.assessed.terms:
-                db.add_parameter("L", LIQUID, [list(fit.pair)], n, fit.assessed.piecewise(n, (T_MIN, T_MAX)),
+                db.add_parameter("L", LIQUID, [list(fit.pair)], n, fit.assessed.piecewise(n, (T_MIN_K, T_UPPER_K)),
                                  force_insert=False)
     db.process_parameter_queue()
     return db
+
+
+def add_solid_phase(db, phase: str, structure: str, unaries: Iterable[Unary]) -> list:
+    """Add a one-sublattice solid ``phase`` of SGTE ``structure`` (``"BCC_A2"``…) holding the
+    elements of ``unaries`` to ``db``: ``G`` of each (J/mol) and, where an element has SGTE magnetic
+    data for the structure, the IHJ model hints and its ``TC`` (K) and ``BMAGN``.
+
+    Returns the G expressions added (to define the FUNCTIONs they refer to).
+    """
+    unaries = list(unaries)
+    magnetic = any(structure in u.magnetic for u in unaries)
+    db.add_phase(phase, ihj_hints(structure) if magnetic else {}, [1.0])
+    db.add_phase_constituents(phase, [[u.element for u in unaries]])
+    exprs = []
+    for u in unaries:
+        expr = u.solids()[structure]
+        db.add_parameter("G", phase, [[u.element]], 0, expr, force_insert=False)
+        add_magnetic_parameters(db, phase, [[u.element]], u.magnetic.get(structure))
+        exprs.append(expr)
+    return exprs
+
+
+def add_magnetic_parameters(db, phase: str, constituent_array, values: tuple[float, float] | None) -> None:
+    """Add ``TC`` (K) and ``BMAGN`` (Bohr magnetons) ``values`` of an end-member to ``db`` (nothing for None)."""
+    import symengine as se
+
+    if values is None:
+        return
+    for ptype, value in zip(("TC", "BMAGN"), values):
+        db.add_parameter(ptype, phase, constituent_array, 0, over_unary_range(se.RealDouble(value)),
+                         force_insert=False)
 
 
 def _add_missing_ghser(db, exprs, defined=frozenset()) -> None:

@@ -220,6 +220,40 @@ def liquidus(db, elements: Sequence[str], x, **options) -> LiquidusResult:
     return LiquidusCalculator(db, elements, phases, liquid).compute(x, **options)
 
 
+def melting_points(db, element: str, T_K, liquid: str = "LIQUID") -> np.ndarray:
+    """Melting points (K) of a pure element in a Database: where pycalphad's G of ``liquid`` falls
+    below the lowest solid the element can form, on the temperature grid ``T_K`` (crossings
+    interpolated linearly between grid points; one :func:`pycalphad.calculate` call).
+
+    The solids are the phases with the element on their first sublattice and the element or
+    vacancies on every other (gas phases left out). Usually one value; none when the liquid
+    never crosses within the grid, more when it crosses several times.
+
+    >>> melting_points(Database("cumg.tdb"), "CU", np.arange(1300.0, 1400.0, 0.01))   # doctest: +SKIP
+    array([1357.77])
+    """
+    from pycalphad import calculate
+
+    el = normalize_symbol(element)
+    if isinstance(db, (str, Path)):
+        db = read_database(Path(db).read_text(encoding="utf-8", errors="replace"), label=str(db))
+    phases = sorted(name for name, phase in db.phases.items()
+                    if (name == liquid or "GAS" not in name.upper()) and el in {s.name for s in phase.constituents[0]}
+                    and all({s.name for s in sub} & {el, "VA"} for sub in phase.constituents[1:]))
+    if liquid not in phases or len(phases) < 2:
+        raise TDBError(f"{el} has no {liquid} or no solid phase of its own in the database")
+    T = np.asarray(T_K, dtype=float)
+    comps = [el] + (["VA"] if "VA" in {s.name for s in db.species} else [])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = calculate(db, comps, phases, T=T, P=101325, N=1, output="GM")
+    gm = res.GM.values.reshape(len(T), -1)
+    names = res.Phase.values.reshape(len(T), -1)[0]
+    gap = np.min(gm[:, names == liquid], axis=1) - np.min(gm[:, names != liquid], axis=1)
+    i = np.flatnonzero((gap[:-1] > 0) & (gap[1:] <= 0))
+    return T[i] + gap[i] / (gap[i] - gap[i + 1]) * (T[i + 1] - T[i])
+
+
 def isopleth(start: Sequence[float], end: Sequence[float], n: int = 11) -> np.ndarray:
     """``n`` compositions on the straight line from ``start`` to ``end`` (mole fractions of the last two elements)."""
     start, end = np.asarray(start, dtype=float), np.asarray(end, dtype=float)

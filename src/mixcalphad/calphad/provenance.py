@@ -353,7 +353,8 @@ def _parse_binary(value: str, label: str, number: int) -> BinaryRecord:
 # =========================================================================== TDB references
 #: Reference key of the SGTE unary data.
 SGTE_REFERENCE = ("SGTE91", "A.T. Dinsdale, SGTE data for pure elements, Calphad 15 (1991) 317; "
-                  "as in espei.refdata, last range carried to 6000 K")
+                  "G as in espei.refdata, magnetic TC and BMAGN as in pycalphad COST507.tdb and alcocrni.tdb; "
+                  "valid to 6000 K, last range written to 10000 K")
 _GIVEN = ("MC0000", "parameter of a Database written as given; origin not recorded by mixcalphad")
 _PARAMETER = re.compile(r"(PARAMETER\s+(\w+)\((\w+),([^;]+);(\d+)\)[^!]*?)\bN\s*!", re.IGNORECASE)
 
@@ -377,7 +378,8 @@ def with_references(text: str, provenance: "Provenance", *, info: str | None = N
     """TDB text with a reference key on every PARAMETER and a ``LIST_OF_REFERENCES`` at the end.
 
     ``L(LIQUID,A,B;n)`` gets its binary's key (:func:`reference_keys`: origin, σ, order, convexity
-    and sources in the reference text), every other parameter :data:`SGTE_REFERENCE`.
+    and sources in the reference text), the unary ``G``, ``TC`` and ``BMAGN`` parameters
+    :data:`SGTE_REFERENCE`, any other parameter a "written as given" key.
     ``info`` adds a ``DATABASE_INFO`` statement before the first ``ELEMENT``.
     """
     keys = reference_keys(provenance) if keys is None else dict(keys)
@@ -387,7 +389,7 @@ def with_references(text: str, provenance: "Provenance", *, info: str | None = N
         ptype, constituents = match.group(2), match.group(4)
         names = sorted(c.strip().upper() for c in constituents.split(","))
         key = SGTE_REFERENCE[0]
-        if ptype.upper() != "G" or len(names) != 1:
+        if ptype.upper() not in ("G", "TC", "BMAGN") or len(names) != 1:
             key = keys.get(f"{names[0]}-{names[1]}", _GIVEN[0]) if len(names) == 2 else _GIVEN[0]
         used.add(key)
         return f"{match.group(1)}N {key} !"

@@ -335,8 +335,7 @@ def merge_into_tdb(fits, user_path, out_path, *, elements: Iterable[str] = (), f
     element_lines = [line for line in pick("ELEMENT", 4)
                      if line.split()[1] in plan.new_elements and line.split()[1] not in user_db.elements]
     new_phases = {s.phase for s in solids if s.action == "new"}
-    phase_lines = [line for kw, minimum in (("PHASE", 5), ("CONSTITUENT", 5)) for line in pick(kw, minimum)
-                   if line.split()[1].split(":")[0].upper() in new_phases]
+    phase_lines = _new_phase_lines(mini_text, new_phases, taken=_type_chars(_statements(text)))
     block = ([""] + provenance.lines() + [""] + pick("FUNCTION", 4) + [""] + phase_lines + [""]
              + pick("PARAMETER", 4) + [""])
     if references:
@@ -351,6 +350,49 @@ def merge_into_tdb(fits, user_path, out_path, *, elements: Iterable[str] = (), f
     return MergeReport(user_path=user_path, out_path=out_path, added=provenance.binaries, symbols=symbols,
                        skipped=tuple(sorted(set(skipped))), new_elements=plan.new_elements,
                        solids=tuple(s.describe() for s in solids), first_symbol=f"VV{first:04d}")
+
+
+#: Type-definition characters, in the order pycalphad hands them out.
+_TYPE_CHARS = "^&*()'ABCDEFGHIJKLMNOPQSRTUVWXYZ"
+
+
+def _type_chars(statements: Sequence[_Statement]) -> set[str]:
+    """Type-definition characters a TDB text defines or gives its phases (``%`` included)."""
+    used = {"%"}
+    for s in statements:
+        tokens = s.text.split()
+        if _is(s.keyword, "TYPE_DEFINITION", 4) and len(tokens) > 1:
+            used.add(tokens[1])
+        elif _is(s.keyword, "PHASE", 5) and len(tokens) > 2:
+            used.update(tokens[2])
+    return used
+
+
+def _new_phase_lines(text: str, phases: set[str], taken: set[str]) -> list[str]:
+    """The ``TYPE_DEFINITION``, ``PHASE`` and ``CONSTITUENT`` statements of ``phases`` in ``text``
+    (printed by pycalphad), each type character renamed to one not in ``taken`` (the user's file's)."""
+    free = [c for c in _TYPE_CHARS if c not in taken]
+    rename: dict[str, str] = {}
+    typedefs, lines = [], []
+    for s in _statements(text):
+        tokens = s.text.split()
+        statement = text[s.start:s.end]
+        if _is(s.keyword, "TYPE_DEFINITION", 4) and len(tokens) > 4 and tokens[4].upper() in phases:
+            if not free:
+                raise TDBError("the file uses every type-definition character mixcalphad can give a new "
+                               f"phase ({_TYPE_CHARS})")
+            rename[tokens[1]] = free.pop(0)
+            typedefs.append(statement.replace(f" {tokens[1]} ", f" {rename[tokens[1]]} ", 1))
+        elif (_is(s.keyword, "PHASE", 5) or _is(s.keyword, "CONSTITUENT", 5)) and len(tokens) > 2 \
+                and tokens[1].split(":")[0].upper() in phases:
+            lines.append((s.keyword, tokens, statement))
+    out = []
+    for keyword, tokens, statement in lines:
+        if _is(keyword, "PHASE", 5):
+            code = "".join(rename.get(c, c) for c in tokens[2])
+            statement = statement.replace(f" {tokens[2]} ", f" {code} ", 1)
+        out.append(statement)
+    return typedefs + out
 
 
 def _insert(text: str, nl: str, path: Path, element_lines: list[str], grow: Mapping[str, Sequence[str]],
@@ -450,7 +492,7 @@ def _verify_merge(user_db, merged_db, chosen: Mapping[str, BinaryFit], plan: Fil
         liquid_ok = phase == LIQUID and len(array) == 1 and (
             (len(names) == 1 and names <= new_elements)
             or (len(names) == 2 and system_name(*names) in chosen))
-        solid_ok = (ptype == "G" and len(names) == 1 and (phase, next(iter(names))) in solid_keys
+        solid_ok = (ptype in ("G", "TC", "BMAGN") and len(names) == 1 and (phase, next(iter(names))) in solid_keys
                     and all(set(sub) == {"VA"} for sub in array[1:]))
         if not (liquid_ok or solid_ok):
             raise TDBError(f"{label}: unexpected new parameter {_key_label(key)}; nothing was written")

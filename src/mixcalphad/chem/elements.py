@@ -5,7 +5,8 @@ as pycalphad writes it (``"AL"``, ``"CU"``, ``"W"``). Columns and units:
 
 * identity: ``symbol`` (proper case), ``Z``, ``atomic_mass`` (g/mol, SGTE ELEMENT line),
   ``period``, ``group`` (1–18), ``block`` (s/p/d/f), ``transition_metal`` (bool);
-* SGTE fusion data (Dinsdale, Calphad 15 (1991) 317, with the magnetic contribution):
+* SGTE fusion data (Dinsdale, Calphad 15 (1991) 317, with the magnetic contribution of
+  ``data/sgte_magnetic.csv``, the table mixcalphad's TDB files also use):
   ``ser_phase`` (reference phase), ``solid_phase`` (most stable solid just below the melting
   point), ``T_melt_K`` (K), ``H_fus_J`` (J/mol), ``S_fus_J_K`` (= H_fus/T_melt, J/mol/K),
   ``Cp_liq_J_K`` (liquid Cp at T_melt, J/mol/K), ``dCp_fus_J_K`` (Cp_liquid − Cp_solid at T_melt);
