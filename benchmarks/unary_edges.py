@@ -21,6 +21,13 @@ from pathlib import Path
 import numpy as np
 
 
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this script."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("tdb", nargs="?", type=Path, help="TDB file (default: a fresh write of the 70 elements)")
+    return parser
+
+
 def main(argv=None) -> int:
     from pycalphad import Database, calculate
 
@@ -29,9 +36,7 @@ def main(argv=None) -> int:
     from mixcalphad.calphad.tdb_write import write_tdb
     from mixcalphad.chem.elements import element_table, supported_elements
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("tdb", nargs="?", type=Path, help="TDB file (default: a fresh write of the 70 elements)")
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     start = time.perf_counter()
     path = args.tdb
     if path is None:
