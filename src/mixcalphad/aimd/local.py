@@ -1,8 +1,9 @@
 """The AIMD protocol with any ASE calculator, so the loop runs without VASP.
 
 Same steps as the VASP protocol: temperature rule, random packing at the Vegard volume, volume
-search (NVT stages at 0.96/1.00/1.04 × V, linear p(V) step to p̄ = 0 clipped to ±10 %, accepted
-when |p̄| < 2 kbar and the error the volume can cause in H(p = 0) is small, :mod:`.volume`), NVT production at the accepted volume, and ΔH_mix from
+search (NVT stages at 0.96/1.00/1.04 × V, then at the zero-pressure volume of one equation-of-state fit
+over all stages, clipped to ±10 %, accepted when the fitted |p| < 2 kbar and the error the volume can cause
+in H(p = 0) is small, :mod:`.volume`), NVT production at the accepted volume, and ΔH_mix from
 H(p = 0) of the three runs (:mod:`mixcalphad.aimd.analysis`).
 
 Calculators
@@ -96,12 +97,21 @@ def _point(label: str, volume: float, n_atoms: int, seg: dict, dt_ps: float) -> 
                        len(seg["e"]) * dt_ps, ps.g * dt_ps / 2)
 
 
+def _fallback_volume(fit: VolumeFit, clip: float = PROTOCOL["volume_clip"]) -> float:
+    """Production volume when no stage was accepted: the fitted V0 (the next stage's volume without a fit),
+    within ±``clip`` of the stages' range."""
+    if fit.isotherm is None:
+        return fit.next_volume_A3
+    volumes = [p.volume_A3 for p in fit.points]
+    return float(min(max(fit.V_zero_A3, min(volumes) * (1 - clip)), max(volumes) * (1 + clip)))
+
+
 def _extension_steps(fit: VolumeFit, point: VolumePoint, done_steps: int, max_steps: int,
                      step_ps: float) -> int:
     """MD steps to add to a stage so that its SEM(p̄) can decide acceptance (0: do not extend).
 
-    A stage not yet accepted whose |p̄| is inside the window needs ``SEM ≤ (P_max − |p̄|)/2``
-    (:meth:`VolumeFit.sem_needed_kbar`); its measured variance and statistical inefficiency give the
+    A stage not yet accepted whose fitted |p| is inside the window needs the SEM at which the fit's σ_p
+    there reaches ``(P_max − |p|)/2`` (:meth:`VolumeFit.sem_needed_kbar`); its measured variance and statistical inefficiency give the
     length that takes (:func:`~mixcalphad.aimd.volume.stage_ps_needed`). It is extended to that length
     (10 % margin) when the total stays within ``max_steps``; otherwise the search moves on.
     """
@@ -219,9 +229,9 @@ def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, pro
         fit = fit_volume(points, n_atoms=n, **accept)
         if fit.accepted or len(points) >= max_stages:
             break
-    target = fit.accepted_point.volume_A3 if fit.accepted else fit.next_volume_A3
+    target = fit.accepted_point.volume_A3 if fit.accepted else _fallback_volume(fit)
     if not fit.accepted:
-        log.warning("%s: no volume-search stage met |p̄| < %g kbar with an H(p=0) error bound ≤ %g J/mol in %d "
+        log.warning("%s: no volume-search stage met |p| < %g kbar with an H(p=0) error bound ≤ %g J/mol in %d "
                     "stages; production at the fitted zero-pressure volume", composition_label(comp.items()),
                     accept["p_window_kbar"], accept["h0_bias_max_J"], len(points))
     atoms.set_cell(atoms.cell * (target / atoms.get_volume()) ** (1 / 3), scale_atoms=True)

@@ -5,8 +5,9 @@
   ``production-ready`` (POSCAR at the accepted volume, not started), ``production-running`` (fewer
   steps than NSW), ``production-done``, or ``failed`` — with the reason (truncated or unreadable
   output, INCAR edited away from the protocol, search not converging…).
-* :func:`advance_runs` — writes the next volume stage (linear p(V) step, ±10 %) or, once a stage is
-  accepted (|p̄| < 2 kbar and a small enough H(p = 0) error, :mod:`.volume`), the production POSCAR (its CONTCAR, velocities kept).
+* :func:`advance_runs` — writes the next volume stage (at the zero-pressure volume of one equation-of-state
+  fit over all stages, ±10 %) or, once a stage is accepted (fitted |p| < 2 kbar and a small enough H(p = 0)
+  error, :mod:`.volume`), the production POSCAR (its CONTCAR, velocities kept).
 
 A campaign folder synchronised back from a cluster may be partial: run folders not copied yet are
 ``missing``, files still being copied (rsync's hidden ``.name.XXXX`` temporaries) are ignored, an
@@ -236,8 +237,8 @@ def run_status(runs_dir: str | Path, run_id: str, manifest: Mapping | None = Non
     if len(stages) >= protocol["max_stages"]:
         return RunStatus(run_id, "failed", f"volume search did not converge in {len(stages)} stages "
                          f"(best p̄ = {min(abs(p.p_kbar) for p in points):.2f} kbar)", tuple(stages))
-    return RunStatus(run_id, "volume-search", f"next stage at {fit.next_volume_A3:.1f} Å³ (p̄ = 0 by the linear "
-                     f"fit{', clipped to ±10 %' if fit.clipped else ''}); run 'aimd status --advance'",
+    return RunStatus(run_id, "volume-search", f"next stage at {fit.next_volume_A3:.1f} Å³ (equation-of-state "
+                     f"fit over all stages{', clipped to ±10 %' if fit.clipped else ''}); run 'aimd status --advance'",
                      tuple(stages), None, fit.next_volume_A3)
 
 
