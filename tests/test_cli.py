@@ -202,3 +202,24 @@ def test_every_argument_of_every_command_has_help():
 
     walk(build_parser(), "mixcalphad")
     assert not missing, missing
+
+
+def test_an_unwritable_output_folder_is_one_line_naming_the_path(capsys):
+    assert main(["aimd", "prepare", "--systems", "AL-IR", "-o", "/proc/forbidden"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: /proc/forbidden: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_full_disk_leaves_nothing_half_written(tmp_path, monkeypatch, capsys):
+    import errno
+
+    import mixcalphad._io
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+
+    out = tmp_path / "pred.csv"
+    monkeypatch.setattr(mixcalphad._io.os, "replace", full)
+    assert main(["predict", "--all", "--elements", "AL", "CU", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {out}: No space left on device"
+    assert list(tmp_path.iterdir()) == []
