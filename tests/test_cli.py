@@ -142,6 +142,11 @@ def test_train_and_evaluate_on_a_small_store(tmp_path, capsys):
                                "--plot", str(tmp_path / "parity.png"), "--json"])
     assert result["accuracy"][0]["group"] == "all" and result["accuracy"][0]["points"] == 36 * 9
     assert (tmp_path / "parity.png").stat().st_size > 10000
+    for folds in ("1", "37"):  # below 2, more than the 36 systems
+        assert main(["evaluate", "--store", str(store), "--outer-folds", folds]) == 2
+        err = capsys.readouterr().err
+        assert f"outer_folds must be an integer from 2 to the number of usable binary systems (36), got {folds}" in err
+        assert "Traceback" not in err
 
 
 def test_every_command_uses_the_one_store_rule(tmp_path, monkeypatch, capsys):

@@ -68,6 +68,10 @@ class CompositionError(MixcalphadError, ValueError):
     """A mole fraction outside [0, 1], or a binary made of one element twice."""
 
 
+class EvaluationError(MixcalphadError, ValueError):
+    """Options a model evaluation cannot use: fewer than 2 folds, more folds than binary systems."""
+
+
 # --- AIMD ---------------------------------------------------------------------------------------
 class AcquisitionError(MixcalphadError, ValueError):
     """Bad input to the acquisition plan: too few elements or binaries, n larger than the pool, a bad option."""
