@@ -228,3 +228,35 @@ def test_a_full_disk_leaves_nothing_half_written(tmp_path, monkeypatch, capsys):
     assert main(["predict", "--all", "--elements", "AL", "CU", "--out", str(out)]) == 2
     assert capsys.readouterr().err.strip() == f"error: {out}: No space left on device"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_plot_replaces_an_existing_file_only_with_force(tmp_path, capsys):
+    """liquidus --plot, evaluate --plot and acquire --map: one rule, checked before any work."""
+    tdb = tmp_path / "cuni.tdb"
+    tdb.write_text(USER_TDB)
+    plot = tmp_path / "liq.png"
+    plot.write_bytes(b"mine")
+    for argv in (["liquidus", str(tdb), "--elements", "CU", "NI", "--x", "0.5", "--plot", str(plot)],
+                 ["evaluate", "--store", str(tmp_path / "none.json"), "--plot", str(plot)],
+                 ["acquire", "--n", "1", "--map", str(plot)]):
+        assert main(argv) == 2
+        assert capsys.readouterr().err == f"error: {plot} exists; pass --force to replace it\n"
+        assert plot.read_bytes() == b"mine"
+    assert not (tmp_path / "none.json").exists()
+    assert main(["liquidus", str(tdb), "--elements", "CU", "NI", "--x", "0.5", "--plot", str(plot), "--force"]) == 0
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_plot_function_refuses_an_existing_file_without_force(tmp_path):
+    from mixcalphad.errors import OutputExistsError
+    from mixcalphad.plot import parity_plot
+
+    import pandas as pd
+
+    points = pd.DataFrame({"system": ["AL-NI"], "obs": [-10.0], "pred": [-9.0]})
+    path = tmp_path / "parity.png"
+    path.write_bytes(b"mine")
+    with pytest.raises(OutputExistsError, match="parity.png exists"):
+        parity_plot(points, "obs", "pred", path)
+    assert path.read_bytes() == b"mine"
+    assert parity_plot(points, "obs", "pred", path, force=True) == path and path.stat().st_size > 1000

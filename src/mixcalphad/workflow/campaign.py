@@ -341,5 +341,6 @@ class Campaign:
         files["plan"] = self.out / "plan.csv"
         files["periodic_map"] = periodic_uncertainty_map(plan.binaries, self.out / "periodic_map.png",
                                                          score="model_sigma_J",
-                                                         title="model σ at x = 0.5 per binary; colour: cluster")
+                                                         title="model σ at x = 0.5 per binary; colour: cluster",
+                                                         force=True)
         return table
