@@ -83,8 +83,8 @@ def model_feature_set(model) -> tuple[str, ...]:
     features = getattr(model, "gp_features", None)
     if features is None:
         raise AcquisitionError(f"the predictor {type(model).__name__} declares no gp_features; give the residual "
-                               "GP its pair features: ResidualGP(features=...) (e.g. "
-                               "mixcalphad.model.pair_features.GP_FEATURES)")
+                               "GP its pair features: a gp_features attribute of the predictor, or "
+                               "ResidualGP(features=...) (e.g. mixcalphad.model.pair_features.GP_FEATURES)")
     return check_pair_features(features)
 
 
