@@ -35,7 +35,7 @@ from typing import Iterable, Mapping
 from mixcalphad.calphad.binary_fit import BinaryFit, as_fits
 from mixcalphad.calphad.excess_entropy import pair_temperature_model
 from mixcalphad.calphad.redlich_kister import ENTHALPY_ONLY, TemperatureModel
-from mixcalphad.calphad.unary import T_MAX_K, T_MIN_K, _ghser_elements, ghser_name, unary
+from mixcalphad.calphad.unary import T_MAX_K, T_MIN_K, ghser_elements, ghser_name, unary
 from mixcalphad.chem.binaries import normalize_symbol
 from mixcalphad.errors import TDBError
 
@@ -240,7 +240,7 @@ def to_database(fits, *, elements: Iterable[str] = (), temperature_model=None,
         if solids != "none":
             for phase, expr in u.solids().items():
                 phases.setdefault(phase if solids == "sgte" else f"{phase}_{u.element}", []).append((u.element, expr))
-    _add_missing_ghser(db, [u.liquid for u in unaries] + [e for m in phases.values() for _, e in m], defined)
+    add_missing_ghser(db, [u.liquid for u in unaries] + [e for m in phases.values() for _, e in m], defined)
     db.add_phase(LIQUID, {}, [1.0])
     db.add_phase_constituents(LIQUID, [els])
     for u in unaries:
@@ -266,9 +266,9 @@ def to_database(fits, *, elements: Iterable[str] = (), temperature_model=None,
     return db
 
 
-def _add_missing_ghser(db, exprs, defined=frozenset()) -> None:
+def add_missing_ghser(db, exprs, defined=frozenset()) -> None:
     """Define every ``GHSERxx`` an expression refers to (SGTE data of other phases may)."""
-    known = _ghser_elements()
+    known = ghser_elements()
     for expr in exprs:
         for sym in expr.free_symbols:
             name = str(sym)
