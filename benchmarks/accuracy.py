@@ -110,7 +110,8 @@ def main() -> None:
         from mixcalphad.plot import parity_plot
 
         parity_plot(result.points, "HM_MIX_kJ", "pred_kJ", args.plot, hue="miedema_class",
-                    highlight=result.points["kind"] == "aimd", title="held-out systems: Miedema + RK residual")
+                    highlight=result.points["kind"] == "aimd", title="held-out systems: Miedema + RK residual",
+                    force=True)
         print(f"parity plot: {args.plot}")
     print(f"\nwall time: CV {cv_time:.0f} s, total {time.perf_counter() - start:.0f} s")
 

@@ -37,7 +37,7 @@ from sklearn.model_selection import GroupKFold
 
 from mixcalphad.chem.elements import supported_elements
 from mixcalphad.data.corpus import build_dataset
-from mixcalphad.model.curves import COEFFICIENTS, curve_coefficients, curve_index, oriented_points, rk_basis
+from mixcalphad.model.curves import COEFFICIENTS, curve_coefficients, curve_index, oriented_points, rk_powers
 from mixcalphad.model.learners import DEFAULT_LGBM_PARAMS, CoefficientBoosters, CoefficientGP
 from mixcalphad.model.metrics import bootstrap_errors, format_interval
 from mixcalphad.model.pair_features import GP_FEATURES, feature_columns, pair_features
@@ -122,7 +122,7 @@ def fold_predictions(rows: pd.DataFrame, train: np.ndarray, test: np.ndarray, ca
                     "blend 0.5, caution curves left out": _mix(lgb["lgb caution out"], gp["gp caution out"], 0.5)}
     points = oriented_points(held)
     which = curve_index(held)
-    basis, xx = rk_basis(points["t"].to_numpy()), points["xx"].to_numpy()
+    basis, xx = rk_powers(points["t"].to_numpy()), points["xx"].to_numpy()
     out = pd.DataFrame({"system": held["system"].to_numpy(), "kind": held["kind"].to_numpy(),
                         "miedema_class": miedema_class_of(Xt)[which], "HM_MIX_kJ": held["HM_MIX_J"].to_numpy() / 1000,
                         "Miedema": points["miedema_J"].to_numpy() / 1000})

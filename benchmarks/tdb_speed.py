@@ -48,7 +48,7 @@ def main() -> None:
 
     from mixcalphad.calphad.database import to_database
     from mixcalphad.calphad.tdb_merge import fill_plan, merge_into_tdb
-    from mixcalphad.calphad.tdb_write import _db_text, write_tdb
+    from mixcalphad.calphad.tdb_write import database_text, write_tdb
     from mixcalphad.chem.elements import supported_elements
     from mixcalphad.errors import MixcalphadError
     from mixcalphad.calphad.binary_fit import fit_binaries, load_default_predictor, predictor_label
@@ -69,7 +69,7 @@ def main() -> None:
         predictor = MiedemaBenchmarkAdapter()
     fits = timed("fit every binary (19 points, AICc)", lambda: fit_binaries(elements, predictor=predictor, progress=False))
     db = timed("build the pycalphad Database", lambda: to_database(fits))
-    text = timed("pycalphad TDB text", lambda: _db_text(db))
+    text = timed("pycalphad TDB text", lambda: database_text(db))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "liquid.tdb"
         timed("write_tdb (build + write + re-read check)", lambda: write_tdb(fits, path))

@@ -26,5 +26,5 @@ c = plan.clustering
 print(f"\nK = {c.k} (elbow {c.k_elbow}, best silhouette {c.k_silhouette}); GMM adjusted Rand index {c.gmm_ari:.2f}; "
       f"residual GP on {plan.scorer['n_train']} points in {plan.scorer['fit_time_s']:.1f} s")
 plan.plan.to_csv("acquisition_plan.csv", index=False)
-print("wrote", periodic_uncertainty_map(plan.binaries, "acquisition_map.png", score="model_sigma_J"),
+print("wrote", periodic_uncertainty_map(plan.binaries, "acquisition_map.png", score="model_sigma_J", force=True),
       "and acquisition_plan.csv")

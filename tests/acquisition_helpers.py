@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from mixcalphad.chem.miedema import miedema_pairs
+from mixcalphad.model.pair_features import GP_FEATURES
 
 #: Training elements: 3d transition metals; ranking sets add alkali and refractory elements.
 TRAIN = ["CO", "CR", "CU", "FE", "MN", "NI", "TI", "V"]
@@ -31,6 +32,7 @@ class PredictorDouble:
     """
 
     version_ = "predictor-double-1"
+    gp_features = GP_FEATURES  # the feature space of its residual GP, as HMixRegressor declares it
 
     def __init__(self, known=TRAIN):
         self.known = set(known)

@@ -11,6 +11,7 @@ from mixcalphad.acquisition.feasibility import element_volatility
 from mixcalphad.acquisition.gp import VarianceGP
 from mixcalphad.acquisition.plan import PlanOptions, rank_binaries
 from mixcalphad.errors import AcquisitionError, UnknownElementError
+from mixcalphad.model.pair_features import GP_FEATURES
 
 #: A ranking set with feasible unknowns (refractory, Al, Si, Zr) and infeasible ones (K, Cs, P, U).
 SET = ["CO", "CU", "FE", "NI", "AL", "SI", "ZR", "IR", "W", "K", "CS", "P", "U"]
@@ -208,6 +209,7 @@ class RegularSolution:
     """Predictor double: ΔH_mix = Ω x (1 − x) for every pair (J/mol)."""
 
     version_ = "regular-solution"
+    gp_features = GP_FEATURES  # the residual GP's feature space (integrated-variance strategy)
 
     def __init__(self, omega):
         self.omega = omega

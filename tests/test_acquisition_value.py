@@ -8,9 +8,10 @@ import pytest
 from acquisition_helpers import PredictorDouble, synthetic_observations
 from mixcalphad.acquisition.batch import select_by_value
 from mixcalphad.acquisition.cost import SharedReferences, binary_costs
-from mixcalphad.acquisition.value import ResidualGP, VarianceReduction
+from mixcalphad.acquisition.value import ResidualGP, VarianceReduction, residual_inputs
 from mixcalphad.chem.binaries import binaries_of
 from mixcalphad.errors import AcquisitionError
+from mixcalphad.model.pair_features import GP_FEATURES
 
 REFERENCE = binaries_of(["CO", "CU", "FE", "NI", "K", "CS", "IR", "W", "TI", "V"])
 
@@ -38,9 +39,35 @@ def sigma_of(model, systems):
 
 def test_residual_gp_describes_itself(gp):
     info = gp.describe()
-    assert info["n_train"] <= 28 * 3 and info["noise"] > 0 and len(info["features"]) == 36
+    assert info["n_train"] <= 28 * 3 and info["noise"] > 0
+    assert info["features"] == list(GP_FEATURES) and info["inputs"] == [*GP_FEATURES, "x_Q"]
     with pytest.raises(AcquisitionError, match="not fitted"):
         ResidualGP().design(["AL-NI"])
+
+
+def test_residual_gp_works_in_the_regressors_own_feature_space(observations):
+    """The regressor's GP features (pair features), not the 36 composition features it never used."""
+    from mixcalphad.model.predictor import load_default_model
+
+    model = load_default_model()
+    model.gp_features = ("miedema_4h05", "diff_group", "n_transition")
+    gp = ResidualGP(max_hyper=40, random_state=0).fit(observations, model)
+    assert gp.features_ == ["miedema_4h05", "diff_group", "n_transition"]
+    assert gp.design(["CU-NI", "AL-FE"]).shape == (2, 4)  # three pair features and x_Q
+    # NI-CU at x_B = 0.3 is CU-NI at 0.7: one binary, one input
+    np.testing.assert_allclose(residual_inputs(gp.features_, ["NI"], ["CU"], [0.3]),
+                               residual_inputs(gp.features_, ["CU"], ["NI"], [0.7]))
+
+
+@pytest.mark.parametrize("model, features, message", [
+    (object(), None, "object declares no gp_features; give the residual GP its pair features"),
+    (PredictorDouble(), ("mean_colour",), r"PAIR_FEATURES; got \['mean_colour'\]"),
+    (PredictorDouble(), (), "PAIR_FEATURES; got \\[\\]"),
+    (PredictorDouble(), ("diff_boiling_point_K",), "may be missing"),
+])
+def test_residual_gp_refuses_a_feature_space_it_cannot_use(observations, model, features, message):
+    with pytest.raises(AcquisitionError, match=message):
+        ResidualGP(features=features).fit(observations, model)
 
 
 def test_value_is_the_exact_variance_reduction(gp, observations, model):

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from mixcalphad.aimd.analysis import analyze_series
+from mixcalphad.aimd.analysis import AcceptanceLimits, ProductionSeries, RunOrigin, analyze_series
 from mixcalphad.aimd.statistics import detect_equilibration, series_stats, statistical_inefficiency
 from mixcalphad.aimd.structure import mean_square_displacement
 from mixcalphad.aimd.volume import VolumePoint, fit_volume, volume_step
@@ -101,9 +101,9 @@ def designed_run(comp, E0, *, p_bar=5.0, K=80.0, dEdV=0.02, n_steps=4000, seed=0
     pos = np.cumsum(rng.normal(size=(n_steps, n, 3)) * (0.05 if liquid else 0.0), axis=0)
     pos += rng.normal(size=pos.shape) * 0.05
     symbols = [el for el, c in comp.items() for _ in range(c)]
-    return analyze_series(energy_eV=e, n_atoms=n, volume_A3=V, T_K=1500.0, settings=st or settings(n=n),
-                          symbols=symbols, pressure_kbar=p, positions=pos, fractional=False, volume_fit=fit,
-                          label="+".join(comp))
+    series = ProductionSeries(energy_eV=e, n_atoms=n, volume_A3=V, T_K=1500.0, symbols=symbols, pressure_kbar=p,
+                              positions=pos, fractional=False)
+    return analyze_series(series, st or settings(n=n), volume_fit=fit, origin=RunOrigin(label="+".join(comp)))
 
 
 def test_h0_estimator_removes_the_pressure_offset():
@@ -168,3 +168,27 @@ def test_msd_unwraps_periodic_positions():
 def test_short_run_is_flagged():
     run = designed_run({"CU": 100}, -4.0, p_bar=0.0, n_steps=60)
     assert "short" in run.flags and run.n_eff < 50
+
+
+def test_analysis_options_are_grouped_in_checked_settings_objects():
+    """analyze_series takes the series, the settings and three objects, not 29 keyword arguments."""
+    import inspect
+
+    from mixcalphad.errors import ProtocolError
+
+    assert len(inspect.signature(analyze_series).parameters) <= 6
+    limits = AcceptanceLimits.from_protocol({"production_ps": 10.0, "p_window_kbar": 7.0})
+    assert (limits.p_window_kbar, limits.min_kept_ps) == (7.0, 10.0) and AcceptanceLimits().min_kept_ps is None
+    assert limits.volume_search() == {"p_window_kbar": 7.0, "h0_bias_max_J": limits.h0_bias_max_J}
+    for bad in ({"p_window_kbar": 0}, {"min_n_eff": -1}, {"T_tolerance": "x"}, {"min_kept_ps": float("inf")}):
+        with pytest.raises(ProtocolError, match=next(iter(bad))):
+            AcceptanceLimits(**bad)
+    for bad in ({"n_atoms": 2.5}, {"volume_A3": -1.0}, {"timestep_fs": 0}, {"steps_lost": -1}):
+        with pytest.raises(ProtocolError, match=next(iter(bad))):
+            ProductionSeries(**{"energy_eV": np.zeros(3), "n_atoms": 4, "volume_A3": 60.0, "T_K": 1500.0,
+                                "symbols": ["CU"] * 4, **bad})
+    run = designed_run({"CU": 100}, -4.0, p_bar=5.0)
+    strict = analyze_series(ProductionSeries(energy_eV=np.full(50, -400.0), n_atoms=100, volume_A3=1500.0,
+                                             T_K=1500.0, symbols=["CU"] * 100, timestep_fs=3.0),
+                            settings(n=100), limits=AcceptanceLimits(min_kept_ps=10.0))
+    assert "short" in strict.flags and "short" not in run.flags

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mixcalphad.cli.aimd import main as aimd_main
+from mixcalphad.cli import main as aimd_main
 from mixcalphad.errors import IngestError, MissingRunFilesError, SettingsMismatchError
 from mixcalphad.aimd.ingest import COLLECTION, RUNS_TABLE, hmix_from_folders, ingest_vasp_runs
 from mixcalphad.aimd.status import advance_runs, runs_status
@@ -130,14 +130,15 @@ def test_hmix_cli_returns_the_designed_value(campaign, capsys):
 
 def test_the_energy_definition_matters(campaign):
     """F instead of e_wo_entrp would miss the designed value by the electronic-entropy term."""
-    from mixcalphad.aimd.analysis import analyze_series
+    from mixcalphad.aimd.analysis import ProductionSeries, analyze_series
     from mixcalphad.aimd.settings import EV_TO_J_PER_MOL
     from mixcalphad.aimd.vasp_outputs import read_outputs
 
     def h(run_id, energy):
         traj = read_outputs(campaign / run_id / "production")
-        return analyze_series(energy_eV=traj.energy(energy), n_atoms=10, volume_A3=traj.volume[0], T_K=2750,
-                              settings=traj.settings(), symbols=traj.symbols).E_eV
+        series = ProductionSeries(energy_eV=traj.energy(energy), n_atoms=10, volume_A3=traj.volume[0], T_K=2750,
+                                  symbols=traj.symbols)
+        return analyze_series(series, traj.settings()).E_eV
 
     def dh(energy):
         return (h("AL5IR5_2750K", energy) - 0.5 * h("AL10_2750K", energy)

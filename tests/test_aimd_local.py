@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from mixcalphad.cli.aimd import main as aimd_main
+from mixcalphad.cli import main as aimd_main
 from mixcalphad.errors import OptionalDependencyError, ProtocolError
 from mixcalphad.aimd.calculators import make_calculator, pressure_kbar
 from mixcalphad.aimd.local import run_local_md, run_local_md_many
@@ -139,6 +139,7 @@ def test_volume_stage_extensions_are_capped_and_counted():
     """Stages are extended only by :func:`~mixcalphad.aimd.local._extension_steps` (tested on designed
     stages in test_aimd_volume): never with ``max_extensions=0``, never beyond (1 + max_extensions) ×
     stage_ps, and every step is counted."""
+    from mixcalphad.aimd.analysis import AcceptanceLimits
     from mixcalphad.aimd.local import simulate_run
 
     settings = LocalSettings(T_K=1900, n_atoms=8)
@@ -149,7 +150,7 @@ def test_volume_stage_extensions_are_capped_and_counted():
     assert all(st.p_tau_ps > 0 for st in fixed.stages)
     for budget in (30.0, 300.0, 3000.0):                # J/mol: some budgets call for extensions
         grown = simulate_run({"CU": 4, "NI": 4}, settings, max_extensions=2,
-                             limits={"p_window_kbar": 1e4, "h0_bias_max_J": budget}, **common)
+                             limits=AcceptanceLimits(p_window_kbar=1e4, h0_bias_max_J=budget), **common)
         assert all(st.length_ps <= 3 * 0.015 + 0.003 + 1e-9 for st in grown.stages)
         assert grown.steps >= len(grown.stages) * stage_steps + prod_steps
 

@@ -9,7 +9,7 @@ import pytest
 from mixcalphad.aimd.local import run_local_md
 from mixcalphad.aimd.settings import LocalSettings, MDSettings, RunSettings, check_fraction, check_positive
 from mixcalphad.aimd.vasp import prepare_vasp_runs
-from mixcalphad.cli.aimd import main as aimd_main
+from mixcalphad.cli import main as aimd_main
 from mixcalphad.errors import ProtocolError
 
 

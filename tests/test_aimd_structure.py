@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from ase.build import bulk
 
-from mixcalphad.aimd.analysis import analyze_series
+from mixcalphad.aimd.analysis import AcceptanceLimits, ProductionSeries, RunOrigin, analyze_series
 from mixcalphad.aimd.settings import RunSettings
 from mixcalphad.aimd.structure import pair_distribution, structure_check
 from mixcalphad.aimd.vasp import random_packing
@@ -65,13 +65,16 @@ def test_analysis_flags_crystalline_and_phase_separated_runs():
     pos, cell, symbols = hot_fcc(frames=60, noise=0.1)
     n = len(symbols)
     rng = np.random.default_rng(3)
-    common = dict(energy_eV=-3.5 * n + rng.normal(size=60) * 0.02, n_atoms=n, volume_A3=abs(np.linalg.det(cell)),
-                  T_K=1500.0, settings=RunSettings(T_K=1500, n_atoms=n, potim_fs=3.0), label="run",
-                  cell=cell, fractional=False, min_n_eff=1)
-    run = analyze_series(symbols=symbols, positions=pos, **common)
+    energy = -3.5 * n + rng.normal(size=60) * 0.02
+    series = ProductionSeries(energy_eV=energy, n_atoms=n, volume_A3=abs(np.linalg.det(cell)), T_K=1500.0,
+                              symbols=symbols, positions=pos, cell=cell, fractional=False)
+    limits = AcceptanceLimits(min_n_eff=1)
+    run = analyze_series(series, RunSettings(T_K=1500, n_atoms=n, potim_fs=3.0), origin=RunOrigin(label="run"),
+                         limits=limits)
     assert "crystalline" in run.flags and "crystalline" in run.blocking_flags and run.structure["crystalline"]
     pos2, cell2, sym2 = liquid_like(symbols_split=True, frames=60)
-    common.update(cell=cell2, volume_A3=abs(np.linalg.det(cell2)), n_atoms=len(sym2),
-                  settings=RunSettings(T_K=1500, n_atoms=len(sym2), potim_fs=3.0), min_msd_A2=0.0)
-    sep = analyze_series(symbols=sym2, positions=pos2, **common)
+    series = ProductionSeries(energy_eV=energy, n_atoms=len(sym2), volume_A3=abs(np.linalg.det(cell2)), T_K=1500.0,
+                              symbols=sym2, positions=pos2, cell=cell2, fractional=False)
+    sep = analyze_series(series, RunSettings(T_K=1500, n_atoms=len(sym2), potim_fs=3.0),
+                         origin=RunOrigin(label="run"), limits=limits.replace(min_msd_A2=0.0))
     assert "phase_separated" in sep.blocking_flags and any("immiscible" in n for n in sep.notes)

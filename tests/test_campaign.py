@@ -123,6 +123,22 @@ def test_inputs_key_covers_every_option(campaign_store, tmp_path):
         assert key(**options) != reference, options
 
 
+def test_inputs_key_covers_every_column_that_decides_an_output(campaign_store, tmp_path):
+    """A σ or kind change (``aimd ingest --replace``) must not be answered with the stale TDB and weights."""
+    obs, flags = campaign_store.observations(), campaign_store.flags()
+    campaign = Campaign(campaign_store, tmp_path / "c", elements=ELEMENTS, estimator=fast_estimator, plan_size=3)
+    entropy = Campaign.entropy_rule(obs)
+    reference = campaign.inputs_key(obs, flags, entropy=entropy)
+    assert campaign.inputs_key(obs.sample(frac=1.0, random_state=0), flags, entropy=entropy) == reference
+    row = obs.index[0]
+    for column, value in (("sigma_J", 123.0), ("kind", "user"), ("source", "other"), ("reference", "other"),
+                          ("caution", "dilute only"), ("SE_J", 1.5), ("GE_J", -99.0)):
+        changed = obs.copy()
+        changed[column] = changed[column].astype(object)
+        changed.loc[row, column] = value
+        assert campaign.inputs_key(changed, flags, entropy=entropy) != reference, column
+
+
 def test_refit_does_not_overwrite_a_users_files(campaign_store, tmp_path):
     from mixcalphad.errors import OutputExistsError
 

@@ -192,6 +192,11 @@ def test_train_and_evaluate_on_a_small_store(tmp_path, capsys):
                                "--plot", str(tmp_path / "parity.png"), "--json"])
     assert result["accuracy"][0]["group"] == "all" and result["accuracy"][0]["points"] == 36 * 9
     assert (tmp_path / "parity.png").stat().st_size > 10000
+    for folds in ("1", "37"):  # below 2, more than the 36 systems
+        assert main(["evaluate", "--store", str(store), "--outer-folds", folds]) == 2
+        err = capsys.readouterr().err
+        assert f"outer_folds must be an integer from 2 to the number of usable binary systems (36), got {folds}" in err
+        assert "Traceback" not in err
 
 
 def test_every_command_uses_the_one_store_rule(tmp_path, monkeypatch, capsys):
@@ -262,3 +267,56 @@ def test_python_dash_m_runs_the_command_line():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["HM_MIX_J"][0] == pytest.approx(-22700, abs=300)
+
+
+def test_an_unwritable_output_folder_is_one_line_naming_the_path(capsys):
+    assert main(["aimd", "prepare", "--systems", "AL-IR", "-o", "/proc/forbidden"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: /proc/forbidden: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_full_disk_leaves_nothing_half_written(tmp_path, monkeypatch, capsys):
+    import errno
+
+    import mixcalphad._io
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+
+    out = tmp_path / "pred.csv"
+    monkeypatch.setattr(mixcalphad._io.os, "replace", full)
+    assert main(["predict", "--all", "--elements", "AL", "CU", "--out", str(out), "--prior"]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {out}: No space left on device"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_plot_replaces_an_existing_file_only_with_force(tmp_path, capsys):
+    """liquidus --plot, evaluate --plot and acquire --map: one rule, checked before any work."""
+    tdb = tmp_path / "cuni.tdb"
+    tdb.write_text(USER_TDB)
+    plot = tmp_path / "liq.png"
+    plot.write_bytes(b"mine")
+    for argv in (["liquidus", str(tdb), "--elements", "CU", "NI", "--x", "0.5", "--plot", str(plot)],
+                 ["evaluate", "--store", str(tmp_path / "none.json"), "--plot", str(plot)],
+                 ["acquire", "--n", "1", "--map", str(plot)]):
+        assert main(argv) == 2
+        assert capsys.readouterr().err == f"error: {plot} exists; pass --force to replace it\n"
+        assert plot.read_bytes() == b"mine"
+    assert not (tmp_path / "none.json").exists()
+    assert main(["liquidus", str(tdb), "--elements", "CU", "NI", "--x", "0.5", "--plot", str(plot), "--force"]) == 0
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_plot_function_refuses_an_existing_file_without_force(tmp_path):
+    from mixcalphad.errors import OutputExistsError
+    from mixcalphad.plot import parity_plot
+
+    import pandas as pd
+
+    points = pd.DataFrame({"system": ["AL-NI"], "obs": [-10.0], "pred": [-9.0]})
+    path = tmp_path / "parity.png"
+    path.write_bytes(b"mine")
+    with pytest.raises(OutputExistsError, match="parity.png exists"):
+        parity_plot(points, "obs", "pred", path)
+    assert path.read_bytes() == b"mine"
+    assert parity_plot(points, "obs", "pred", path, force=True) == path and path.stat().st_size > 1000

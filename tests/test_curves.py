@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from mixcalphad.chem.miedema import miedema_pairs
-from mixcalphad.model.curves import curve_coefficients, curve_index, fit_curve, oriented_points, rk_basis
+from mixcalphad.model.curves import curve_coefficients, curve_index, fit_curve, oriented_points, rk_powers
 
 X = np.round(np.arange(0.1, 0.91, 0.1), 2)
 
@@ -12,7 +12,7 @@ def sorted_curve(system, L, x=X, source="s", T_K=1873.0, kind="assessed"):
     """ΔH of the sorted pair A-B = Miedema + x_A x_B Σ L_n (x_A − x_B)^n (J/mol)."""
     a, b = system.split("-")
     t = 1 - 2 * x
-    excess = x * (1 - x) * (rk_basis(t) @ np.asarray(L, dtype=float))
+    excess = x * (1 - x) * (rk_powers(t) @ np.asarray(L, dtype=float))
     h = miedema_pairs(np.full(x.size, a), np.full(x.size, b), x) + excess
     return pd.DataFrame({"system": system, "x_B": x, "T_K": T_K, "HM_MIX_J": h, "kind": kind, "source": source})
 
@@ -21,7 +21,7 @@ def test_fit_curve_recovers_known_coefficients():
     t = np.linspace(-0.8, 0.8, 9)
     xx = (1 - t**2) / 4
     c = np.array([-40000.0, 12000.0, -5000.0])
-    np.testing.assert_allclose(fit_curve(t, xx, xx * (rk_basis(t) @ c)), c, rtol=1e-9)
+    np.testing.assert_allclose(fit_curve(t, xx, xx * (rk_powers(t) @ c)), c, rtol=1e-9)
 
 
 def test_order_follows_the_distinct_compositions():

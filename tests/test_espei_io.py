@@ -190,6 +190,15 @@ def test_espei_input_files_validate_against_espei_schema(tmp_path):
     export_espei(fits, tmp_path / "e", force=True)
 
 
+def test_an_input_espei_refuses_is_not_written(tmp_path):
+    from mixcalphad.errors import EspeiInputError
+
+    fits = fit_binaries(["AL", "NI"], predictor=MiedemaDouble(), progress=False)
+    with pytest.raises(EspeiInputError, match="ESPEI refuses these input settings: .*min value is 0"):
+        export_espei(fits, tmp_path / "e", iterations=-1)
+    assert not (tmp_path / "e").exists()
+
+
 # ------------------------------------------------------------------ command line
 def run_cli(argv):
     from mixcalphad.cli import calphad

@@ -171,6 +171,20 @@ def test_errors(cumg, tmp_path):
                       exclude_liquid_calorimetry=True)
 
 
+def test_a_phase_model_espei_refuses_is_not_written(cumg, tmp_path):
+    from mixcalphad.errors import EspeiInputError
+
+    bad = tmp_path / "phases.json"
+    bad.write_text('{"components": ["CU", "MG"], "phases": {"LIQUID": {"sublattice_model": "CU,MG"}}}')
+    with pytest.raises(EspeiInputError, match=r"phases.json: ESPEI refuses this phase-model structure: "
+                                              r"phases.LIQUID.sublattice_model: Input should be a valid list"):
+        es.seed_espei(cumg, "CU", "MG", tmp_path / "o", predictor=RegularSolution(), phase_models=bad)
+    assert not (tmp_path / "o").exists()
+    with pytest.raises(EspeiInputError, match="ESPEI refuses these input settings"):
+        es.seed_espei(cumg, "CU", "MG", tmp_path / "o", start="datasets", hmix_datasets=False, iterations=-1)
+    assert not (tmp_path / "o").exists()
+
+
 def test_cli(cumg, tmp_path, capsys):
     from mixcalphad.cli import main
 

@@ -33,6 +33,18 @@ class RecordingEstimator:
         return (mean, np.ones_like(mean)) if return_std else mean
 
 
+@pytest.mark.parametrize("folds, jobs, message", [
+    (1, 1, "outer_folds must be an integer from 2 to the number of usable binary systems \\(6\\), got 1"),
+    (7, 1, "got 7"), (2.5, 1, "got 2.5"), (3, 0, "n_jobs must be a non-zero integer"),
+])
+def test_fold_counts_grouped_cv_cannot_use_are_refused(folds, jobs, message):
+    from mixcalphad.errors import EvaluationError
+
+    data = synthetic_observations(ELEMENTS[:4])  # 6 systems
+    with pytest.raises(EvaluationError, match=message):
+        nested_cross_validation(data, RecordingEstimator(), outer_folds=folds, n_jobs=jobs, progress=False)
+
+
 def test_outer_split_never_leaks_a_system():
     RecordingEstimator.seen = []
     data = synthetic_observations(ELEMENTS[:12])

@@ -8,7 +8,7 @@ from sklearn.exceptions import NotFittedError
 
 from mixcalphad.chem.miedema import miedema_pairs
 from mixcalphad.errors import CompositionError, MixcalphadError, UnknownElementError
-from mixcalphad.model.curves import rk_basis
+from mixcalphad.model.curves import rk_powers
 from mixcalphad.model.pair_features import PAIR_FEATURES, orient_pairs, pair_features
 from mixcalphad.model.regressor import HMixRegressor, ModelError, dataset_hash, training_rows
 
@@ -33,7 +33,7 @@ def synthetic_observations(elements=ELEMENTS, noise=0.0, seed=0, c=C_TRUE, varyi
     coef = np.tile(c, (len(x), 1))
     if varying:
         coef[:, 0] += 3000.0 * pair_features(a, b)[:, PAIR_FEATURES.index("diff_valence")]
-    truth = miedema_pairs(a, b, x) + x_q * (1 - x_q) * np.sum(rk_basis(1 - 2 * x_q) * coef, axis=1)
+    truth = miedema_pairs(a, b, x) + x_q * (1 - x_q) * np.sum(rk_powers(1 - 2 * x_q) * coef, axis=1)
     rng = np.random.default_rng(seed)
     return pd.DataFrame({"system": [f"{p}-{q}" for p, q in zip(a, b)], "x_B": x, "T_K": 1873.0,
                          "HM_MIX_J": truth + noise * rng.standard_normal(len(x)), "sigma_J": np.nan,
@@ -61,8 +61,8 @@ def test_prediction_is_the_rk_polynomial_of_predict_rk(fitted):
     x = np.array([0.2, 0.5, 0.7])
     (L, sigma), (mean, std) = fitted.predict_rk("CU", "MG"), fitted.predict("CU", "MG", x, return_std=True)
     t = 1 - 2 * x  # x_CU − x_MG for the sorted pair CU-MG
-    np.testing.assert_allclose(mean, miedema_pairs(["CU"] * 3, ["MG"] * 3, x) + x * (1 - x) * (rk_basis(t) @ L))
-    np.testing.assert_allclose(std, x * (1 - x) * np.sqrt((rk_basis(t)**2) @ sigma**2))
+    np.testing.assert_allclose(mean, miedema_pairs(["CU"] * 3, ["MG"] * 3, x) + x * (1 - x) * (rk_powers(t) @ L))
+    np.testing.assert_allclose(std, x * (1 - x) * np.sqrt((rk_powers(t)**2) @ sigma**2))
 
 
 def test_learns_on_unseen_systems():

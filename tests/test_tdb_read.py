@@ -42,6 +42,20 @@ def test_read_errors_name_the_file(tmp_path):
     assert str(info.value).isprintable()
 
 
+def test_a_file_that_is_not_tdb_is_named_with_its_line_not_echoed(tmp_path):
+    """``liquidus /etc/passwd``: the error names the file, line and column, never the file's text."""
+    passwd = tmp_path / "passwd"
+    passwd.write_text("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:secret-token:/usr/sbin\n")
+    with pytest.raises(TDBError) as info:
+        read_database(passwd)
+    assert str(info.value) == f"{passwd}: pycalphad cannot parse it: invalid TDB syntax at line 1, column 5"
+    notes = tmp_path / "notes.tdb"
+    notes.write_text(BASE + "$ a comment\n\nmy private notes\n")
+    with pytest.raises(TDBError, match=r"notes.tdb: pycalphad cannot parse it: invalid TDB syntax at line 7, "
+                                       r"column 3$"):
+        read_database(notes)
+
+
 def test_usable_liquid():
     db = read_database(SUBSTITUTIONAL)
     assert liquid_phases(db) == ["LIQUID"]

@@ -68,6 +68,14 @@ class CompositionError(MixcalphadError, ValueError):
     """A mole fraction outside [0, 1], or a binary made of one element twice."""
 
 
+class EspeiInputError(MixcalphadError, ValueError):
+    """A phase-model or input structure for ESPEI that ESPEI's own validation refuses."""
+
+
+class EvaluationError(MixcalphadError, ValueError):
+    """Options a model evaluation cannot use: fewer than 2 folds, more folds than binary systems."""
+
+
 # --- AIMD ---------------------------------------------------------------------------------------
 class AcquisitionError(MixcalphadError, ValueError):
     """Bad input to the acquisition plan: too few elements or binaries, n larger than the pool, a bad option."""

@@ -1,5 +1,7 @@
 """Figures. Every function writes a PNG (or any format matplotlib knows from the suffix) and returns
-the path; matplotlib's non-interactive Agg backend is used so no display is needed."""
+the path; matplotlib's non-interactive Agg backend is used so no display is needed. Like every
+writer of mixcalphad, a figure replaces an existing file only with ``force=True``
+(:class:`~mixcalphad.errors.OutputExistsError` otherwise, raised before anything is drawn)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,19 +19,30 @@ def _pyplot():
     return plt
 
 
+def _new_figure(path: str | Path, force: bool, **subplots):
+    """``plt.subplots(**subplots)`` once ``path`` may be written (absent, or ``force``)."""
+    from mixcalphad.errors import OutputExistsError
+
+    if not force and Path(path).exists():
+        raise OutputExistsError(f"{path} exists; pass --force (force=True) to replace it")
+    return _pyplot().subplots(**subplots)
+
+
 def _save(fig, path: str | Path) -> Path:
     from mixcalphad._io import atomic_path
 
     path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=150, bbox_inches="tight", format=path.suffix.lstrip(".") or "png")
-    _pyplot().close(fig)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=150, bbox_inches="tight", format=path.suffix.lstrip(".") or "png")
+    finally:
+        _pyplot().close(fig)
     return path
 
 
 def parity_plot(points: pd.DataFrame, truth: str, prediction: str, path: str | Path, *,
                 hue: str | None = None, highlight: pd.Series | None = None, title: str = "",
-                unit: str = "kJ/mol") -> Path:
+                unit: str = "kJ/mol", force: bool = False) -> Path:
     """Predicted against observed ΔH_mix, coloured by ``hue``, with ``highlight`` rows drawn as stars.
 
     Parameters
@@ -41,8 +54,7 @@ def parity_plot(points: pd.DataFrame, truth: str, prediction: str, path: str | P
     highlight : boolean Series, optional
         Rows to emphasise (e.g. AIMD points), aligned with ``points``.
     """
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5.5, 5.2))
+    fig, ax = _new_figure(path, force, figsize=(5.5, 5.2))
     highlight = (pd.Series(False, index=points.index) if highlight is None
                  else highlight.reindex(points.index, fill_value=False))
     base = points[~highlight]
@@ -68,7 +80,8 @@ def parity_plot(points: pd.DataFrame, truth: str, prediction: str, path: str | P
     return _save(fig, path)
 
 
-def hmix_curves(predictor, systems, observations: pd.DataFrame, path: str | Path, *, ncols: int = 3) -> Path:
+def hmix_curves(predictor, systems, observations: pd.DataFrame, path: str | Path, *, ncols: int = 3,
+                force: bool = False) -> Path:
     """ΔH_mix(x) of several binaries: prediction ± 2σ band, Miedema, and the observations.
 
     Parameters
@@ -83,10 +96,10 @@ def hmix_curves(predictor, systems, observations: pd.DataFrame, path: str | Path
     from mixcalphad.chem.binaries import parse_system
     from mixcalphad.chem.miedema import miedema_hmix
 
-    plt = _pyplot()
     systems = list(systems)
     nrows = -(-len(systems) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.3 * ncols, 2.7 * nrows), squeeze=False)
+    fig, axes = _new_figure(path, force, nrows=nrows, ncols=ncols, figsize=(3.3 * ncols, 2.7 * nrows),
+                            squeeze=False)
     x = np.linspace(0, 1, 101)
     for ax, system in zip(axes.flat, systems):
         a, b = parse_system(system)
@@ -114,11 +127,10 @@ def hmix_curves(predictor, systems, observations: pd.DataFrame, path: str | Path
     return _save(fig, path)
 
 
-def liquidus_plot(result, path: str | Path, *, title: str = "") -> Path:
+def liquidus_plot(result, path: str | Path, *, title: str = "", force: bool = False) -> Path:
     """Liquidus temperature (K) against composition: x of the last element for a binary, the point
     index along the path for a ternary (with its compositions as tick labels)."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5.2, 3.8))
+    fig, ax = _new_figure(path, force, figsize=(5.2, 3.8))
     if result.x.shape[1] == 1:
         ax.plot(result.x[:, 0], result.T_K, "o-", ms=3)
         ax.set_xlabel(f"x({result.elements[-1]})")
@@ -135,7 +147,8 @@ def liquidus_plot(result, path: str | Path, *, title: str = "") -> Path:
 
 def periodic_uncertainty_map(binaries: pd.DataFrame, path: str | Path, *, score: str = "score_J",
                              cluster: str = "cluster", selected: str | None = "selected",
-                             excluded: str | None = "excluded", title: str = "") -> Path:
+                             excluded: str | None = "excluded", title: str = "",
+                             force: bool = False) -> Path:
     """The periodic map of the acquisition (Fig. 1 of Bizot et al. 2026) as PNG or SVG (by suffix).
 
     Elements are ordered by group, then period, on both axes; the square of each binary A–B (drawn
@@ -151,6 +164,8 @@ def periodic_uncertainty_map(binaries: pd.DataFrame, path: str | Path, *, score:
         column (``""`` for candidates), as in :attr:`mixcalphad.acquisition.plan.AcquisitionPlan.binaries`.
     path : str or Path
         Output file; ``.png``, ``.svg`` or any suffix matplotlib knows.
+    force : bool
+        Replace an existing ``path``.
 
     Returns
     -------
@@ -184,10 +199,9 @@ def periodic_uncertainty_map(binaries: pd.DataFrame, path: str | Path, *, score:
     faint = ((binaries[excluded].fillna("") != "").to_numpy() if excluded and excluded in binaries
              else np.zeros(len(binaries), bool))
 
-    plt = _pyplot()
     n = len(order)
     size = max(5.0, min(16.0, 0.2 * n + 2.0))
-    fig, ax = plt.subplots(figsize=(size, size))
+    fig, ax = _new_figure(path, force, figsize=(size, size))
     for (a, b), value, k, sel, off in zip(pairs, values, labels, chosen, faint):
         side = 0.95 * np.sqrt(max(value, 0.0) / top) if np.isfinite(value) else 0.0
         colour = to_rgba(colours[k], alpha=0.25 if off else 0.9)

@@ -15,7 +15,8 @@ weights (default 1; an element set of interest). The unit is (J/mol)² summed ov
 binaries.
 
 The GP (:class:`ResidualGP`) is fitted to the regressor's residuals (observed − predicted ΔH_mix,
-J/mol) in the regressor's own feature space, features and target standardized, with an anisotropic
+J/mol) in the regressor's own feature space — the pair features of its Gaussian process
+(``gp_features``) and the composition —, inputs and target standardized, with an anisotropic
 RBF kernel plus white noise (scikit-learn); hyperparameters come from a random subsample
 (``max_hyper`` points) and the posterior from up to ``max_train`` points.
 
@@ -44,18 +45,57 @@ from mixcalphad.errors import AcquisitionError
 log = logging.getLogger(__name__)
 
 
-def model_feature_set(model) -> tuple[str, ...]:
-    """The feature names of a regressor (its ``features`` parameter), else the full set."""
-    from mixcalphad.model.features import FULL, resolve_feature_set
+#: The GP's input besides the pair features: the mole fraction of Q, the second element of the
+#: oriented pair (:func:`~mixcalphad.model.pair_features.orient_pairs`).
+COMPOSITION_INPUT = "x_Q"
 
-    try:
-        features = model.get_params().get("features")
-    except AttributeError:
-        features = getattr(model, "features", None)
-    try:
-        return tuple(resolve_feature_set(features)) if features is not None else tuple(FULL)
-    except Exception:  # a predictor with its own notion of features: use the full pair features
-        return tuple(FULL)
+
+def check_pair_features(features: str | Sequence[str]) -> tuple[str, ...]:
+    """Pair-feature names (:data:`~mixcalphad.model.pair_features.PAIR_FEATURES`) that are never missing.
+
+    Raises
+    ------
+    AcquisitionError
+        No name, an unknown name, or a feature that may be NaN (a missing boiling point).
+    """
+    from mixcalphad.model.pair_features import OPTIONAL_PROPERTIES, PAIR_FEATURES
+
+    names = (features,) if isinstance(features, str) else tuple(features)
+    unknown = [n for n in names if n not in PAIR_FEATURES]
+    if not names or unknown:
+        raise AcquisitionError(f"the residual GP needs pair features of mixcalphad.model.pair_features.PAIR_FEATURES; "
+                               f"got {list(names) if not unknown else unknown}")
+    optional = [n for n in names if n.endswith(OPTIONAL_PROPERTIES)]
+    if optional:
+        raise AcquisitionError(f"pair feature(s) {optional} may be missing (NaN), which a Gaussian process cannot take")
+    return names
+
+
+def model_feature_set(model) -> tuple[str, ...]:
+    """The pair features of a predictor's own Gaussian process: its ``gp_features``
+    (:class:`~mixcalphad.model.regressor.HMixRegressor` has them).
+
+    Raises
+    ------
+    AcquisitionError
+        The predictor declares no ``gp_features`` (pass ``ResidualGP(features=...)``), or bad ones.
+    """
+    features = getattr(model, "gp_features", None)
+    if features is None:
+        raise AcquisitionError(f"the predictor {type(model).__name__} declares no gp_features; give the residual "
+                               "GP its pair features: a gp_features attribute of the predictor, or "
+                               "ResidualGP(features=...) (e.g. mixcalphad.model.pair_features.GP_FEATURES)")
+    return check_pair_features(features)
+
+
+def residual_inputs(features: Sequence[str], a, b, x_B) -> np.ndarray:
+    """Inputs of the residual GP, unscaled: the pair features ``features`` of each oriented pair
+    (P, Q) and :data:`COMPOSITION_INPUT`, the mole fraction of Q (``x_B`` is that of ``b``)."""
+    from mixcalphad.model.pair_features import feature_columns, orient_pairs, pair_features
+
+    _, _, swapped = orient_pairs(a, b)
+    x = np.asarray(x_B, dtype=float).reshape(-1)
+    return np.column_stack([pair_features(a, b)[:, feature_columns(features)], np.where(swapped, 1.0 - x, x)])
 
 
 #: Compositions kept per system for the posterior (an assessed curve is smooth: three points carry it).
@@ -76,10 +116,14 @@ def _thin(rows: pd.DataFrame, max_points: int) -> np.ndarray:
 class ResidualGP(BaseEstimator):
     """Gaussian process of a regressor's residuals (J/mol) in its feature space.
 
+    Its inputs are the pair features of the regressor's own Gaussian process and the composition
+    (:func:`residual_inputs`).
+
     Parameters
     ----------
     features : str or sequence of str, optional
-        Feature set; default: the regressor's own (:func:`model_feature_set`).
+        Pair features (:data:`~mixcalphad.model.pair_features.PAIR_FEATURES`); default: the
+        regressor's own ``gp_features`` (:func:`model_feature_set`).
     max_hyper : int
         Largest number of points for the hyperparameter fit (random subsample above it).
     max_iter : int
@@ -92,6 +136,7 @@ class ResidualGP(BaseEstimator):
     Attributes
     ----------
     features_ : list of str
+        The pair features used (the composition :data:`COMPOSITION_INPUT` comes after them).
     kernel_ : sklearn kernel
         The fitted kernel (standardized units), without the noise term.
     noise_ : float
@@ -116,13 +161,14 @@ class ResidualGP(BaseEstimator):
         Raises
         ------
         AcquisitionError
-            Fewer than 10 usable observations of 2 systems, or bad sizes.
+            Fewer than 10 usable observations of 2 systems, bad sizes, or no usable pair features
+            (:func:`model_feature_set`).
         """
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.gaussian_process import GaussianProcessRegressor
         from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 
-        from mixcalphad.model.features import BinaryFeaturizer, pairs_of
+        from mixcalphad.model.features import pairs_of
         from mixcalphad.model.regressor import training_rows
 
         if self.max_hyper < 10 or self.max_train < 10:
@@ -133,9 +179,9 @@ class ResidualGP(BaseEstimator):
             raise AcquisitionError(f"the residual GP needs at least 10 usable observations of 2 systems, got "
                                    f"{len(rows)} of {rows['system'].nunique()}")
         start = time.perf_counter()
-        self.features_ = list(model_feature_set(model) if self.features is None else self.features)
+        self.features_ = list(model_feature_set(model) if self.features is None else check_pair_features(self.features))
         a, b, x = pairs_of(rows)
-        X = BinaryFeaturizer(self.features_).transform_pairs(a, b, x)
+        X = residual_inputs(self.features_, a, b, x)
         residual = rows["HM_MIX_J"].to_numpy(float) - np.asarray(model.predict_pairs(a, b, x), float)
         self.x_mean_ = X.mean(axis=0)
         scale = X.std(axis=0)
@@ -175,25 +221,23 @@ class ResidualGP(BaseEstimator):
             raise AcquisitionError("this ResidualGP is not fitted yet: call fit(observations, model)")
 
     def design(self, systems: Sequence[str], x_B: float = 0.5) -> np.ndarray:
-        """Standardized feature vectors of binaries at one composition."""
-        from mixcalphad.model.features import BinaryFeaturizer
-
+        """Standardized inputs of binaries at one composition (``x_B`` of the sorted pair's second element)."""
         self._check_fitted()
         a, b = split_systems(systems)
-        X = BinaryFeaturizer(self.features_).transform_pairs(a, b, np.full(len(a), float(x_B)))
+        X = residual_inputs(self.features_, a, b, np.full(len(a), float(x_B)))
         return (X - self.x_mean_) / self.x_scale_
 
     def condition(self, observations: pd.DataFrame) -> "ResidualGP":
         """Condition on the inputs of other observations, keeping the hyperparameters (values are
         not needed for variances); at most ``max_train`` points, the same random subsample rule."""
-        from mixcalphad.model.features import BinaryFeaturizer, pairs_of
+        from mixcalphad.model.features import pairs_of
         from mixcalphad.model.regressor import training_rows
 
         self._check_fitted()
         rows = training_rows(observations)
         rows = rows.iloc[_thin(rows, self.max_train)]
         a, b, x = pairs_of(rows)
-        X = (BinaryFeaturizer(self.features_).transform_pairs(a, b, x) - self.x_mean_) / self.x_scale_
+        X = (residual_inputs(self.features_, a, b, x) - self.x_mean_) / self.x_scale_
         K = self.kernel_(X) + (self.noise_ + 1e-8) * np.eye(len(X))
         with one_blas_thread():
             self.chol_ = scipy.linalg.cholesky(K, lower=True, check_finite=False)
@@ -217,7 +261,8 @@ class ResidualGP(BaseEstimator):
         """Kernel, noise, training size and time (JSON-ready)."""
         self._check_fitted()
         return {"model": "scikit-learn GP (constant × anisotropic RBF + white noise) on the regressor's residuals",
-                "features": self.features_, "n_train": self.n_train_, "noise": self.noise_,
+                "features": self.features_, "inputs": [*self.features_, COMPOSITION_INPUT],
+                "n_train": self.n_train_, "noise": self.noise_,
                 "kernel": str(self.kernel_), "residual_std_J": self.y_std_,
                 "fit_time_s": round(self.fit_time_s_, 3)}
 

@@ -37,6 +37,7 @@ _PUBLIC = {
     "detect_equilibration": "statistics", "statistical_inefficiency": "statistics",
     "series_stats": "statistics", "fit_volume": "volume", "volume_step": "volume", "analyze_run": "analysis",
     "mixing_enthalpy": "mixing", "MixingResult": "mixing", "RunAnalysis": "analysis",
+    "AcceptanceLimits": "analysis", "ProductionSeries": "analysis", "RunOrigin": "analysis",
     "pair_distribution": "structure", "structure_check": "structure", "MDSettings": "settings",
     # runs folders and the store
     "runs_status": "status", "advance_runs": "status", "analyze_run_folder": "ingest",

@@ -23,10 +23,10 @@ import numpy as np
 
 from mixcalphad.errors import AIMDParseError
 from mixcalphad.aimd.protocol import PROTOCOL
-from mixcalphad.aimd.settings import KBAR_PER_EV_A3
+from mixcalphad.aimd.settings import KBAR_PER_EV_A3, check_positive
 from mixcalphad.aimd.statistics import series_stats
 from mixcalphad.aimd.structure import mean_square_displacement, nearest_neighbour_distance, structure_check
-from mixcalphad.aimd.volume import VolumeFit, VolumePoint
+from mixcalphad.aimd.volume import VolumeFit, VolumePoint, acceptance_limits
 
 log = logging.getLogger(__name__)
 
@@ -99,58 +99,194 @@ class RunAnalysis:
         return out
 
 
-def analyze_series(*, energy_eV: np.ndarray, n_atoms: int, volume_A3: float, T_K: float,
-                   settings, symbols: Sequence[str], pressure_kbar: np.ndarray | None = None,
-                   p_ext_kbar: np.ndarray | None = None, p_kin_kbar: np.ndarray | None = None,
-                   temperature_K: np.ndarray | None = None, positions: np.ndarray | None = None,
-                   cell: np.ndarray | None = None, fractional: bool = True,
-                   volume_fit: VolumeFit | None = None, label: str = "", path: str = "",
-                   energy: str = "", source: str = "", files: Sequence[str] = (), code_version: str = "",
-                   steps_lost: int = 0, extra_flags: Sequence[tuple[str, str]] = (),
-                   p_window_kbar: float = PROTOCOL["p_window_kbar"],
-                   h0_bias_max_J: float = PROTOCOL["h0_bias_max_J"],
-                   min_n_eff: float = PROTOCOL["min_n_eff"], min_msd_A2: float | None = None,
-                   T_tolerance: float = 0.02, timestep_fs: float | None = None,
-                   min_kept_ps: float | None = None) -> RunAnalysis:
-    """Analyse one production run given as per-step arrays.
+@dataclass(frozen=True)
+class AcceptanceLimits:
+    """Limits a production run is flagged against (:func:`analyze_series`); checked on construction.
 
-    Parameters
+    Attributes
+    ----------
+    p_window_kbar : float
+        ``pressure_window`` when |p̄| ≥ this, kbar.
+    h0_bias_max_J : float
+        ``pressure_window`` too when, with a volume fit, the first-order H(p = 0) correction may be
+        off by more than this at |p̄| + 2·SEM (:meth:`~mixcalphad.aimd.volume.VolumeFit.h0_bias_J`), J/mol.
+    min_n_eff : float
+        ``short`` below this many effective samples.
+    min_msd_A2 : float, optional
+        ``not_liquid`` below this mean-square displacement, Å² (default (½·d_nn)²).
+    T_tolerance : float
+        ``temperature_off`` when the mean temperature is off by more than 3 SEM + this fraction of T.
+    min_kept_ps : float, optional
+        ``short`` when less production than this is kept after the equilibration, ps.
+
+    Raises
+    ------
+    ProtocolError
+        A limit that is not a positive number (≥ 0 for ``min_msd_A2`` and ``T_tolerance``).
+    """
+
+    p_window_kbar: float = PROTOCOL["p_window_kbar"]
+    h0_bias_max_J: float = PROTOCOL["h0_bias_max_J"]
+    min_n_eff: float = PROTOCOL["min_n_eff"]
+    min_msd_A2: float | None = None
+    T_tolerance: float = 0.02
+    min_kept_ps: float | None = None
+
+    def __post_init__(self):
+        for name in ("p_window_kbar", "h0_bias_max_J", "min_n_eff", "min_kept_ps"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, check_positive(getattr(self, name), name))
+        for name in ("min_msd_A2", "T_tolerance"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, check_positive(getattr(self, name), name, allow_zero=True))
+
+    @classmethod
+    def from_protocol(cls, protocol: Mapping | None = None, **changes) -> "AcceptanceLimits":
+        """The limits of a runs manifest's protocol (defaults filled in); a protocol with a production
+        length must keep it after the equilibration (``min_kept_ps``)."""
+        merged = dict(PROTOCOL, **(protocol or {}))
+        base = {**acceptance_limits(merged), "min_n_eff": merged["min_n_eff"]}
+        if protocol and "production_ps" in protocol:
+            base["min_kept_ps"] = protocol["production_ps"]
+        return cls(**{**base, **changes})
+
+    def replace(self, **changes) -> "AcceptanceLimits":
+        """A copy with ``changes`` (checked again)."""
+        return dataclasses.replace(self, **changes)
+
+    def volume_search(self) -> dict:
+        """The two limits the volume search accepts a stage by (:func:`~mixcalphad.aimd.volume.fit_volume`)."""
+        return {"p_window_kbar": self.p_window_kbar, "h0_bias_max_J": self.h0_bias_max_J}
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True, eq=False)
+class ProductionSeries:
+    """Per-step arrays of one NVT production run (the input of :func:`analyze_series`).
+
+    Attributes
     ----------
     energy_eV : array
-        Per-step energy of the whole cell, eV (``e_wo_entrp + EKIN`` for VASP, E_pot + E_kin for
-        an ASE calculator).
+        Per-step energy of the whole cell, eV (``e_wo_entrp + EKIN`` for VASP, E_pot + E_kin for an
+        ASE calculator).
     n_atoms : int
     volume_A3 : float
         Cell volume (NVT), Å³.
     T_K : float
         Thermostat temperature, K.
-    settings
-        The run's settings: an object with ``key(elements)`` and ``to_dict()``.
     symbols : sequence of str
         One upper-case symbol per atom.
     pressure_kbar : array, optional
         Per-step total pressure *including the kinetic term*, kbar.
     p_ext_kbar, p_kin_kbar : array, optional
-        Its virial and kinetic parts (kept as raw quantities).
+        Its virial and kinetic parts (kept as raw quantities), kbar.
+    temperature_K : array, optional
+        Per-step temperature, K.
     positions, cell, fractional
-        For the liquidity check (see :func:`mean_square_displacement`).
+        Per-step positions (fractional, or Å with ``fractional=False``) and the cell (Å), for the
+        liquidity check (see :func:`mean_square_displacement`).
+    timestep_fs : float, optional
+        Time between two samples, fs.
+    steps_lost : int
+        Partial steps dropped from a truncated output.
+
+    Raises
+    ------
+    ProtocolError
+        ``n_atoms`` not a positive whole number, ``volume_A3`` not > 0, ``T_K`` negative,
+        ``timestep_fs`` not > 0, ``steps_lost`` negative.
+    """
+
+    energy_eV: np.ndarray
+    n_atoms: int
+    volume_A3: float
+    T_K: float
+    symbols: Sequence[str]
+    pressure_kbar: np.ndarray | None = None
+    p_ext_kbar: np.ndarray | None = None
+    p_kin_kbar: np.ndarray | None = None
+    temperature_K: np.ndarray | None = None
+    positions: np.ndarray | None = None
+    cell: np.ndarray | None = None
+    fractional: bool = True
+    timestep_fs: float | None = None
+    steps_lost: int = 0
+
+    def __post_init__(self):
+        object.__setattr__(self, "n_atoms", check_positive(self.n_atoms, "n_atoms", integer=True))
+        object.__setattr__(self, "volume_A3", check_positive(self.volume_A3, "volume_A3"))
+        object.__setattr__(self, "T_K", check_positive(self.T_K, "T_K", allow_zero=True))
+        object.__setattr__(self, "steps_lost", check_positive(self.steps_lost, "steps_lost", allow_zero=True,
+                                                              integer=True))
+        if self.timestep_fs is not None:
+            object.__setattr__(self, "timestep_fs", check_positive(self.timestep_fs, "timestep_fs"))
+
+
+@dataclass(frozen=True)
+class RunOrigin:
+    """Where a run comes from, kept with its analysis.
+
+    Attributes
+    ----------
+    label : str
+        Name in messages and tables.
+    path : str
+        Its folder or file.
+    energy : str
+        The energy definition used (e.g. ``e_wo_entrp+ekin``).
+    source : str
+        Which output was read (``vasprun.xml``, ``ase emt``…).
+    files : tuple of str
+        The files read.
+    code_version : str
+        VASP's or the calculator's version.
+    """
+
+    label: str = ""
+    path: str = ""
+    energy: str = ""
+    source: str = ""
+    files: tuple[str, ...] = ()
+    code_version: str = ""
+
+
+def analyze_series(series: ProductionSeries, settings, *, volume_fit: VolumeFit | None = None,
+                   origin: RunOrigin = RunOrigin(), limits: AcceptanceLimits = AcceptanceLimits(),
+                   extra_flags: Sequence[tuple[str, str]] = ()) -> RunAnalysis:
+    """Analyse one production run given as per-step arrays.
+
+    Parameters
+    ----------
+    series : ProductionSeries
+        The per-step data (energies eV, pressures kbar, temperatures K, positions).
+    settings
+        The run's settings: an object with ``key(elements)`` and ``to_dict()``.
     volume_fit : VolumeFit, optional
         Source of K_T and (∂E/∂V)_T for H(p = 0); without it H0 = ⟨E⟩ and ``no_volume_fit`` is flagged.
+    origin : RunOrigin
+        Label, path and provenance kept with the result.
+    limits : AcceptanceLimits
+        What is flagged: the pressure (``pressure_window``) when |p̄| ≥ ``p_window_kbar`` or, with a
+        volume fit, when the error that the first-order H(p = 0) correction may make at |p̄| + 2·SEM
+        exceeds ``h0_bias_max_J``; a production shorter than ``min_kept_ps`` once the detected
+        equilibration is discarded (``short``, with the time still needed); and the rest of
+        :class:`AcceptanceLimits`.
     extra_flags : sequence of (flag, note)
         Flags found while reading (truncation, bookkeeping…).
-    p_window_kbar, h0_bias_max_J, min_n_eff, min_msd_A2, T_tolerance
-        Acceptance limits; ``min_msd_A2`` defaults to (½·d_nn)². The pressure is flagged
-        (``pressure_window``) when |p̄| ≥ ``p_window_kbar`` or, with a volume fit, when the error that the
-        first-order H(p = 0) correction may make at |p̄| + 2·SEM exceeds ``h0_bias_max_J``
-        (:meth:`~mixcalphad.aimd.volume.VolumeFit.h0_bias_J`).
-    timestep_fs, min_kept_ps : float, optional
-        Time step, fs, and the production that must be *kept* after the detected equilibration, ps
-        (the protocol's 10 ps); shorter is flagged ``short`` with the time still needed.
 
     Returns
     -------
     RunAnalysis
+
+    Raises
+    ------
+    AIMDParseError
+        No complete MD step.
     """
+    energy_eV, n_atoms, volume_A3, T_K = series.energy_eV, series.n_atoms, series.volume_A3, series.T_K
+    symbols, label, path = series.symbols, origin.label, origin.path
     flags: list[str] = []
     notes: list[str] = []
 
@@ -173,7 +309,7 @@ def analyze_series(*, energy_eV: np.ndarray, n_atoms: int, volume_A3: float, T_K
         K, dEdV = volume_fit.K_T_kbar_at(volume_A3) / 10.0, volume_fit.dE_dV_at(volume_A3)
         if not K > 0:
             K, dEdV = volume_fit.K_T_GPa, volume_fit.dE_dV_eV_A3
-    p = None if pressure_kbar is None else np.asarray(pressure_kbar, float)
+    p = None if series.pressure_kbar is None else np.asarray(series.pressure_kbar, float)
     if p is not None and K is not None:
         c = dEdV * v_atom / (K * 10.0 / KBAR_PER_EV_A3)  # eV/atom per (eV/Å³)
         h = e_atom + c * p / KBAR_PER_EV_A3
@@ -190,36 +326,38 @@ def analyze_series(*, energy_eV: np.ndarray, n_atoms: int, volume_A3: float, T_K
     elif K is None:
         flag("no_volume_fit", f"{label}: no volume-search fit (K_T, ∂E/∂V); H0 = ⟨E⟩ without the "
                               f"first-order correction for p̄ = {ps.mean:.2f} kbar")
-    if ps is not None and not abs(ps.mean) < p_window_kbar:
+    if ps is not None and not abs(ps.mean) < limits.p_window_kbar:
         flag("pressure_window", f"{label}: p̄ = {ps.mean:.2f} ± {ps.sem:.2f} kbar is outside the window "
-                                f"|p̄| < {p_window_kbar:g} kbar")
+                                f"|p̄| < {limits.p_window_kbar:g} kbar")
     elif ps is not None and K is not None:
         bias = volume_fit.h0_bias_J(abs(ps.mean) + 2 * ps.sem, volume_A3)
-        if not bias <= h0_bias_max_J:
+        if not bias <= limits.h0_bias_max_J:
             flag("pressure_window", f"{label}: p̄ = {ps.mean:.2f} ± {ps.sem:.2f} kbar: at |p̄| + 2·SEM the H(p=0) "
-                                    f"correction may be off by {bias:.0f} J/mol > {h0_bias_max_J:g} J/mol "
+                                    f"correction may be off by {bias:.0f} J/mol > {limits.h0_bias_max_J:g} J/mol "
                                     "(volume-fit uncertainty); refine the volume or extend the run")
     n_eff = min(hs.n_eff, ps.n_eff) if ps is not None else hs.n_eff
-    if n_eff < min_n_eff:
-        flag("short", f"{label}: N_eff = {n_eff:.0f} < {min_n_eff:g} after discarding {hs.t0} "
+    if n_eff < limits.min_n_eff:
+        flag("short", f"{label}: N_eff = {n_eff:.0f} < {limits.min_n_eff:g} after discarding {hs.t0} "
                       "equilibration steps; extend the run")
-    kept_ps = (len(e_atom) - hs.t0) * timestep_fs / 1000.0 if timestep_fs else None
+    kept_ps = (len(e_atom) - hs.t0) * series.timestep_fs / 1000.0 if series.timestep_fs else None
+    min_kept_ps = limits.min_kept_ps
     if min_kept_ps and kept_ps is not None and kept_ps < min_kept_ps - 1e-9:
         flag("short", f"{label}: {kept_ps:.2f} ps kept after discarding {hs.t0} equilibration steps, "
                       f"fewer than the {min_kept_ps:g} ps production; extend the run by "
                       f"{min_kept_ps - kept_ps:.2f} ps (restart from CONTCAR)")
     T_mean = None
-    if temperature_K is not None and len(temperature_K):
-        ts = series_stats(np.asarray(temperature_K, float), t0=hs.t0)
+    if series.temperature_K is not None and len(series.temperature_K):
+        ts = series_stats(np.asarray(series.temperature_K, float), t0=hs.t0)
         T_mean = ts.mean
         # a thermostat failure is a systematic offset: beyond 3 SEM of the (noisy, small-cell) mean
         # and beyond T_tolerance of the target
-        if T_K and abs(T_mean - T_K) > 3 * ts.sem + T_tolerance * T_K:
+        if T_K and abs(T_mean - T_K) > 3 * ts.sem + limits.T_tolerance * T_K:
             flag("temperature_off", f"{label}: mean temperature {T_mean:.0f} ± {ts.sem:.0f} K differs from "
-                                    f"the thermostat's {T_K:.0f} K by more than 3 SEM + {T_tolerance:.0%}")
+                                    f"the thermostat's {T_K:.0f} K by more than 3 SEM + {limits.T_tolerance:.0%}")
     d_nn = nearest_neighbour_distance(v_atom)
-    msd_min = float(min_msd_A2) if min_msd_A2 is not None else (0.5 * d_nn) ** 2
+    msd_min = float(limits.min_msd_A2) if limits.min_msd_A2 is not None else (0.5 * d_nn) ** 2
     msd = liquid = structure = None
+    positions, cell, fractional = series.positions, series.cell, series.fractional
     if positions is not None and len(positions) > hs.t0 + 1:
         window = np.asarray(positions)[hs.t0:]
         msd = mean_square_displacement(window, cell, fractional=fractional)
@@ -234,21 +372,21 @@ def analyze_series(*, energy_eV: np.ndarray, n_atoms: int, volume_A3: float, T_K
             liquid = bool(liquid and not structure.crystalline)
     else:
         notes.append(f"{label}: no positions in the output; liquidity not checked")
-    if steps_lost:
-        notes.append(f"{label}: {steps_lost} partial step(s) dropped from a truncated output")
+    if series.steps_lost:
+        notes.append(f"{label}: {series.steps_lost} partial step(s) dropped from a truncated output")
     element_keys = {el: settings.key([el]) for el in elements}
     sdict = settings.to_dict() if hasattr(settings, "to_dict") else dict(settings)
     return RunAnalysis(
         label=label, path=str(path), composition=comp, n_atoms=int(n_atoms), T_K=float(T_K),
-        T_mean_K=T_mean, n_steps=int(len(e_atom)), steps_lost=int(steps_lost), E_eV=es.mean,
+        T_mean_K=T_mean, n_steps=int(len(e_atom)), steps_lost=series.steps_lost, E_eV=es.mean,
         E_sem_eV=es.sem, H0_eV=hs.mean, H0_sem_eV=hs.sem,
         H_pV_eV=(es.mean + ps.mean / KBAR_PER_EV_A3 * v_atom) if ps is not None else None,
         correction_eV=float(correction), p_kbar=ps.mean if ps else None, p_sem_kbar=ps.sem if ps else None,
-        p_ext_kbar=float(np.mean(np.asarray(p_ext_kbar)[hs.t0:])) if p_ext_kbar is not None else None,
-        p_kin_kbar=float(np.mean(np.asarray(p_kin_kbar)[hs.t0:])) if p_kin_kbar is not None else None,
+        p_ext_kbar=float(np.mean(np.asarray(series.p_ext_kbar)[hs.t0:])) if series.p_ext_kbar is not None else None,
+        p_kin_kbar=float(np.mean(np.asarray(series.p_kin_kbar)[hs.t0:])) if series.p_kin_kbar is not None else None,
         volume_A3=v_atom, K_T_GPa=K, dE_dV_eV_A3=dEdV, t0=hs.t0, g=hs.g, n_eff=float(n_eff),
         msd_A2=msd, msd_min_A2=msd_min, liquid=liquid, settings=sdict, element_keys=element_keys,
-        energy=energy, source=source, files=tuple(files), code_version=code_version,
+        energy=origin.energy, source=origin.source, files=tuple(origin.files), code_version=origin.code_version,
         volume_fit=volume_fit.to_dict() if volume_fit is not None else None, flags=tuple(flags),
         notes=tuple(notes), kept_ps=kept_ps, structure=structure.to_dict() if structure else None)
 
@@ -267,7 +405,8 @@ def _structure_flags(s, label: str, flag) -> None:
                                 "not as a ΔH_mix of one homogeneous liquid")
 
 
-def analyze_run(traj, *, volume_fit: VolumeFit | None = None, label: str = "", **limits) -> RunAnalysis:
+def analyze_run(traj, *, volume_fit: VolumeFit | None = None, label: str = "",
+                limits: AcceptanceLimits = AcceptanceLimits()) -> RunAnalysis:
     """Analyse a VASP :class:`~mixcalphad.aimd.vasp_outputs.MDTrajectory` (see :func:`analyze_series`)."""
     from mixcalphad.aimd.trajectory import ENERGY_DEFINITION
 
@@ -284,14 +423,15 @@ def analyze_run(traj, *, volume_fit: VolumeFit | None = None, label: str = "", *
         extra.append(("temperature_off", f"{label}: TEBEG = {settings.T_K:g} K but TEEND = {teend} K "
                                          "(a temperature ramp is not an equilibrium run)"))
     volume = float(np.mean(traj.volume))
-    return analyze_series(
-        energy_eV=traj.energy(ENERGY_DEFINITION), n_atoms=traj.n_atoms, volume_A3=volume,
-        T_K=settings.T_K, settings=settings, symbols=traj.symbols, pressure_kbar=traj.pressure_kbar,
-        p_ext_kbar=traj.p_ext_kbar, p_kin_kbar=traj.p_kin_kbar, temperature_K=traj.temperature_K,
-        positions=traj.positions, cell=traj.cell, fractional=True, volume_fit=volume_fit,
-        label=label or str(traj.path), path=str(traj.path), energy=ENERGY_DEFINITION,
-        source=traj.source, files=traj.files, code_version=traj.version, steps_lost=traj.steps_lost,
-        extra_flags=extra, timestep_fs=traj.timestep_fs, **limits)
+    series = ProductionSeries(
+        energy_eV=traj.energy(ENERGY_DEFINITION), n_atoms=traj.n_atoms, volume_A3=volume, T_K=settings.T_K,
+        symbols=traj.symbols, pressure_kbar=traj.pressure_kbar, p_ext_kbar=traj.p_ext_kbar,
+        p_kin_kbar=traj.p_kin_kbar, temperature_K=traj.temperature_K, positions=traj.positions, cell=traj.cell,
+        fractional=True, timestep_fs=traj.timestep_fs, steps_lost=traj.steps_lost)
+    origin = RunOrigin(label=label or str(traj.path), path=str(traj.path), energy=ENERGY_DEFINITION,
+                       source=traj.source, files=tuple(traj.files), code_version=traj.version)
+    return analyze_series(series, settings, volume_fit=volume_fit, origin=origin, limits=limits,
+                          extra_flags=extra)
 
 
 def volume_point(analysis_or_traj, label: str = "") -> VolumePoint:

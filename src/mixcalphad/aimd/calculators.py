@@ -28,7 +28,8 @@ SEVENNET_OFFLINE_MODELS = ("7net-0", "7net-0_11jul2024", "7net-0_22may2024", "7n
 EMT_ELEMENTS = ("AL", "CU", "AG", "AU", "NI", "PD", "PT")
 
 
-def _one_thread() -> None:
+def limit_threads() -> None:
+    """One OpenMP and one torch thread per process (local MD runs in parallel processes)."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     try:
         import torch
@@ -71,7 +72,7 @@ def make_calculator(name: str, *, model: str | None = None):
         except ImportError:
             raise OptionalDependencyError("the chgnet calculator needs 'pip install chgnet' (weights ship in "
                                           "the wheel)") from None
-        _one_thread()
+        limit_threads()
         mdl = CHGNet.load(model_name=model, verbose=False) if model else CHGNet.load(verbose=False)
         return CHGNetCalculator(model=mdl, use_device="cpu"), f"chgnet {chgnet.__version__} {model or 'default'}"
     if name == "sevennet":
@@ -81,7 +82,7 @@ def make_calculator(name: str, *, model: str | None = None):
         except ImportError as exc:
             raise OptionalDependencyError(f"the sevennet calculator needs 'pip install sevenn' (weights ship in "
                                           f"the wheel; it needs torch, e3nn and torch_geometric): {exc}") from None
-        _one_thread()
+        limit_threads()
         mdl = model or "7net-0"
         if mdl.lower() not in SEVENNET_OFFLINE_MODELS and not os.path.isfile(mdl):
             raise ProtocolError(f"SevenNet model {mdl!r} is not in the sevenn wheel (offline: "
@@ -104,7 +105,7 @@ def calculator_version(name: str, model: str | None = None) -> str:
     return make_calculator(name, model=model)[1]
 
 
-def check_elements(calculator: str, elements: Iterable[str]) -> None:
+def check_calculator_elements(calculator: str, elements: Iterable[str]) -> None:
     """Raise :class:`ProtocolError` for elements EMT has no parameters for."""
     if calculator == "emt":
         bad = sorted({normalize_symbol(e) for e in elements} - set(EMT_ELEMENTS))
@@ -114,7 +115,8 @@ def check_elements(calculator: str, elements: Iterable[str]) -> None:
 
 
 # ---------------------------------------------------------------------- dynamics
-def _dynamics(atoms, settings: LocalSettings, rng: np.random.Generator):
+def make_dynamics(atoms, settings: LocalSettings, rng: np.random.Generator):
+    """The ASE NVT integrator of ``settings`` (Langevin, Bussi or Nosé–Hoover chain) at T_K, time step in fs."""
     from ase import units
 
     dt = settings.timestep_fs * units.fs
@@ -134,7 +136,8 @@ def _dynamics(atoms, settings: LocalSettings, rng: np.random.Generator):
     return NoseHooverChainNVT(atoms, dt, temperature_K=settings.T_K, tdamp=settings.damping_fs * units.fs)
 
 
-def _thermalize(atoms, T_K: float, rng: np.random.Generator) -> None:
+def thermalize(atoms, T_K: float, rng: np.random.Generator) -> None:
+    """Maxwell–Boltzmann momenta at ``T_K`` (K), centre-of-mass motion removed."""
     try:
         from ase.md import thermalize_momenta
 
@@ -161,7 +164,9 @@ def pressure_kbar(atoms) -> tuple[float, float]:
     return p_tot, p_tot - p_ext
 
 
-def _run_segment(atoms, dyn, n_steps: int, *, positions: bool = False, every: int = 1) -> dict:
+def run_segment(atoms, dyn, n_steps: int, *, positions: bool = False, every: int = 1) -> dict:
+    """Run ``n_steps`` of ``dyn`` sampling every ``every`` steps: arrays ``e`` (total energy, eV),
+    ``p`` and ``p_kin`` (kbar), ``T`` (K) and, with ``positions``, ``pos`` (Å)."""
     rec: dict[str, list] = {"e": [], "p": [], "p_kin": [], "T": [], "pos": []}
 
     def sample():

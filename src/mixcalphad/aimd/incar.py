@@ -247,7 +247,8 @@ def find_potcar(label: str, *, xc: str = "PBE", pp_path: str | Path | None = Non
     return None
 
 
-def _read_potcar(path: Path) -> str:
+def read_potcar(path: Path) -> str:
+    """Text of a POTCAR file, plain or gzipped."""
     if path.suffix == ".gz":
         with gzip.open(path, "rt", encoding="utf-8", errors="replace") as fh:
             return fh.read()
@@ -263,7 +264,7 @@ def potcar_info(settings: RunSettings, elements: Iterable[str], *,
         path = find_potcar(label, xc=settings.xc, pp_path=pp_path)
         entry = {"label": label, "path": None, "titel": None, "zval": None, "sha256": None}
         if path is not None:
-            text = _read_potcar(path)
+            text = read_potcar(path)
             titel = next((ln.split("=", 1)[1].strip() for ln in text.splitlines() if "TITEL" in ln), None)
             zval = _ZVAL_RE.search(text)
             entry.update(path=str(path), titel=titel, zval=float(zval.group(1)) if zval else None,

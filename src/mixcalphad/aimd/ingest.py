@@ -24,13 +24,12 @@ import numpy as np
 import pandas as pd
 
 from mixcalphad.errors import MissingRunFilesError, MixcalphadError, StoreConflictError
-from mixcalphad.aimd.analysis import RunAnalysis, analyze_run
+from mixcalphad.aimd.analysis import AcceptanceLimits, RunAnalysis, analyze_run
 from mixcalphad.aimd.mixing import MixingResult, mixing_enthalpy
 from mixcalphad.aimd.protocol import PROTOCOL
-from mixcalphad.aimd.status import _signature, _stage_folders, runs_status, volume_fit_of
+from mixcalphad.aimd.status import output_signature, stage_folders, runs_status, volume_fit_of
 from mixcalphad.aimd.vasp import read_manifest
 from mixcalphad.aimd.vasp_outputs import output_folders, read_outputs
-from mixcalphad.aimd.volume import acceptance_limits
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +39,12 @@ RUNS_TABLE = "aimd_runs"
 
 # ---------------------------------------------------------------------- one run folder → analysis
 def analyze_run_folder(folder: str | Path, *, label: str | None = None, protocol: Mapping | None = None,
-                       **limits) -> RunAnalysis:
+                       limits: AcceptanceLimits | None = None) -> RunAnalysis:
     """Analyse one run folder: a prepared run (``volume/`` stages + ``production/``) or a plain folder
     with vasprun.xml and/or OUTCAR/OSZICAR (then without a volume fit, flagged ``no_volume_fit``).
+
+    ``limits`` default to the protocol's (:meth:`AcceptanceLimits.from_protocol`: a prepared run must
+    keep its production length after the equilibration is discarded).
 
     Raises
     ------
@@ -52,31 +54,30 @@ def analyze_run_folder(folder: str | Path, *, label: str | None = None, protocol
         Unreadable output.
     """
     folder = Path(folder)
-    if protocol and "production_ps" in protocol and "min_kept_ps" not in limits:
-        # a prepared run must keep its production length after the equilibration is discarded
-        limits["min_kept_ps"] = protocol["production_ps"]
+    limits = limits or AcceptanceLimits.from_protocol(protocol)
     protocol = dict(PROTOCOL, **(protocol or {}))
     if not folder.is_dir():
         raise MissingRunFilesError(f"run folder {folder} does not exist")
     prod = folder / "production" if (folder / "production").is_dir() else folder
-    limits = {**acceptance_limits(protocol), "min_n_eff": protocol["min_n_eff"], **limits}
     # cached on the files' sizes and modification times: a re-ingest re-reads only what changed
-    key = (str(folder.resolve()), _signature(prod), tuple(_signature(s) for s in _stage_folders(folder)),
-           label, json.dumps(limits, sort_keys=True, default=str), json.dumps(protocol, sort_keys=True, default=str))
+    key = (str(folder.resolve()), output_signature(prod), tuple(output_signature(s) for s in stage_folders(folder)),
+           label, json.dumps(limits.to_dict(), sort_keys=True), json.dumps(protocol, sort_keys=True, default=str))
     if key not in _ANALYSES:
         traj = read_outputs(prod)
         fit = volume_fit_of(folder, protocol, traj.n_atoms) if (folder / "volume").is_dir() else None
         if len(_ANALYSES) > 1024:
             _ANALYSES.clear()
-        _ANALYSES[key] = analyze_run(traj, volume_fit=fit, label=label or folder.name, **limits)
+        _ANALYSES[key] = analyze_run(traj, volume_fit=fit, label=label or folder.name, limits=limits)
     return _ANALYSES[key]
 
 
 _ANALYSES: dict[tuple, RunAnalysis] = {}
 
 
-def hmix_from_folders(pure_a: str | Path, pure_b: str | Path, alloy: str | Path, **limits) -> MixingResult:
-    """ΔH_mix (J/mol of atoms) with σ from three finished run folders (see :func:`analyze_run_folder`).
+def hmix_from_folders(pure_a: str | Path, pure_b: str | Path, alloy: str | Path, *,
+                      limits: AcceptanceLimits | None = None) -> MixingResult:
+    """ΔH_mix (J/mol of atoms) with σ from three finished run folders (see :func:`analyze_run_folder`;
+    ``limits`` default to the protocol's).
 
     Raises
     ------
@@ -85,7 +86,7 @@ def hmix_from_folders(pure_a: str | Path, pure_b: str | Path, alloy: str | Path,
     MissingRunFilesError, AIMDParseError
         A folder lacks outputs or has unreadable ones.
     """
-    runs = [analyze_run_folder(p, **limits) for p in (pure_a, pure_b, alloy)]
+    runs = [analyze_run_folder(p, limits=limits) for p in (pure_a, pure_b, alloy)]
     return mixing_enthalpy(*runs)
 
 
@@ -100,7 +101,7 @@ def _sha256(path: Path) -> str:
 
 def _files_used(run_dir: Path) -> list[Path]:
     files = []
-    for folder in [*_stage_folders(run_dir), run_dir / "production"]:
+    for folder in [*stage_folders(run_dir), run_dir / "production"]:
         for part in output_folders(folder):
             for name in ("vasprun.xml", "OUTCAR", "OSZICAR"):
                 if (part / name).is_file():

@@ -38,13 +38,13 @@ import numpy as np
 import pandas as pd
 
 from mixcalphad.chem.binaries import normalize_symbol, parse_system
-from mixcalphad.aimd.analysis import RunAnalysis, analyze_series
+from mixcalphad.aimd.analysis import AcceptanceLimits, ProductionSeries, RunAnalysis, RunOrigin, analyze_series
 from mixcalphad.aimd.mixing import MixingResult, mixing_enthalpy
 from mixcalphad.aimd.statistics import series_stats
-from mixcalphad.aimd.volume import VolumeFit, VolumePoint, acceptance_limits, fit_volume, stage_ps_needed
+from mixcalphad.aimd.volume import VolumeFit, VolumePoint, fit_volume, stage_ps_needed
 from mixcalphad.errors import OptionalDependencyError, ProtocolError
-from mixcalphad.aimd.calculators import (_dynamics, _one_thread, _run_segment, _thermalize, calculator_version,
-                                         check_elements, make_calculator)
+from mixcalphad.aimd.calculators import (calculator_version, check_calculator_elements, limit_threads, make_calculator,
+                                         make_dynamics, run_segment, thermalize)
 from mixcalphad.aimd.plan import composition_label
 from mixcalphad.aimd.protocol import MELTING_EXPANSION, PROTOCOL, run_temperature, vegard_volume_A3
 from mixcalphad.aimd.settings import LocalSettings, check_fraction, check_positive
@@ -131,7 +131,8 @@ def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, pro
                  stage_ps: float | None = None, volume_scales: Sequence[float] = PROTOCOL["volume_scales"],
                  max_stages: int = 6, seed: int = 0, pre_steps: int | None = None, sample_every: int = 1,
                  max_extensions: int = 3,
-                 expansion: float = MELTING_EXPANSION, calculator=None, limits: Mapping | None = None) -> LocalRun:
+                 expansion: float = MELTING_EXPANSION, calculator=None,
+                 limits: AcceptanceLimits | None = None) -> LocalRun:
     """Volume search and production of one composition with an ASE calculator.
 
     Parameters
@@ -161,8 +162,9 @@ def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, pro
         Record every n-th step.
     calculator : optional
         A ready calculator (default: built from ``settings.calculator``).
-    limits : mapping, optional
-        Acceptance limits passed to :func:`~mixcalphad.aimd.analysis.analyze_series`.
+    limits : AcceptanceLimits, optional
+        Acceptance limits of the volume search and of :func:`~mixcalphad.aimd.analysis.analyze_series`
+        (default: the protocol's).
 
     Returns
     -------
@@ -176,14 +178,14 @@ def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, pro
     comp = {normalize_symbol(el): int(n) for el, n in sorted(composition.items())}
     if sum(comp.values()) != settings.n_atoms:
         raise ProtocolError(f"composition {comp} does not have {settings.n_atoms} atoms")
-    check_elements(settings.calculator, comp)
-    limits = dict(limits or {})
+    check_calculator_elements(settings.calculator, comp)
+    limits = limits or AcceptanceLimits()
     rng = np.random.default_rng(seed)
     calc = calculator or make_calculator(settings.calculator)[0]
     v0 = vegard_volume_A3(comp, expansion)
     atoms = random_packing(comp, v0, seed=rng)
     atoms.calc = calc
-    _thermalize(atoms, settings.T_K, rng)
+    thermalize(atoms, settings.T_K, rng)
     n = settings.n_atoms
     prod_steps = max(int(round(production_ps * 1000 / settings.timestep_fs)), 10)
     stage_steps = max(int(round((stage_ps if stage_ps is not None else 0.3 * production_ps) * 1000
@@ -198,15 +200,15 @@ def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, pro
                        friction=1.0 / (20 * units.fs), fixcm=False, rng=rng)
         pre.run(pre_steps)
         steps += pre_steps
-    dyn = _dynamics(atoms, settings, rng)
+    dyn = make_dynamics(atoms, settings, rng)
     points: list[VolumePoint] = []
-    accept = acceptance_limits(limits)
+    accept = limits.volume_search()
     volumes = [v0 * s for s in volume_scales]
     fit = None
     while True:
         volume = volumes.pop(0) if volumes else fit.next_volume_A3
         atoms.set_cell(atoms.cell * (volume / atoms.get_volume()) ** (1 / 3), scale_atoms=True)
-        seg = _run_segment(atoms, dyn, stage_steps, every=sample_every)
+        seg = run_segment(atoms, dyn, stage_steps, every=sample_every)
         steps += stage_steps
         dt_ps = settings.timestep_fs * sample_every / 1000.0
         point = _point(f"s{len(points):02d}_v{volume / v0:.3f}", volume, n, seg, dt_ps)
@@ -218,7 +220,7 @@ def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, pro
                                           (1 + max_extensions) * stage_steps, settings.timestep_fs / 1000.0)
             if not more_steps:
                 break
-            more = _run_segment(atoms, dyn, more_steps, every=sample_every)
+            more = run_segment(atoms, dyn, more_steps, every=sample_every)
             steps += more_steps
             stage_done += more_steps
             seg = {k: np.concatenate([seg[k], more[k]]) if len(more[k]) else seg[k] for k in seg}
@@ -235,17 +237,17 @@ def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, pro
                     "stages; production at the fitted zero-pressure volume", composition_label(comp.items()),
                     accept["p_window_kbar"], accept["h0_bias_max_J"], len(points))
     atoms.set_cell(atoms.cell * (target / atoms.get_volume()) ** (1 / 3), scale_atoms=True)
-    seg = _run_segment(atoms, dyn, prod_steps, positions=True, every=sample_every)
+    seg = run_segment(atoms, dyn, prod_steps, positions=True, every=sample_every)
     steps += prod_steps
     symbols = [s.upper() for s in atoms.get_chemical_symbols()]
     label = f"{composition_label(comp.items())}_{settings.T_K:.0f}K"
-    analysis = analyze_series(
-        energy_eV=seg["e"], n_atoms=n, volume_A3=atoms.get_volume(), T_K=settings.T_K, settings=settings,
-        symbols=symbols, pressure_kbar=seg["p"], p_ext_kbar=seg["p"] - seg["p_kin"], p_kin_kbar=seg["p_kin"],
-        temperature_K=seg["T"], positions=seg["pos"], cell=atoms.cell[:], fractional=False, volume_fit=fit,
-        label=label, timestep_fs=settings.timestep_fs * sample_every,
-        path=label, energy=settings.energy, source=f"ase {settings.calculator}",
-        code_version=settings.calculator_version, **limits)
+    series = ProductionSeries(
+        energy_eV=seg["e"], n_atoms=n, volume_A3=atoms.get_volume(), T_K=settings.T_K, symbols=symbols,
+        pressure_kbar=seg["p"], p_ext_kbar=seg["p"] - seg["p_kin"], p_kin_kbar=seg["p_kin"], temperature_K=seg["T"],
+        positions=seg["pos"], cell=atoms.cell[:], fractional=False, timestep_fs=settings.timestep_fs * sample_every)
+    origin = RunOrigin(label=label, path=label, energy=settings.energy, source=f"ase {settings.calculator}",
+                       code_version=settings.calculator_version)
+    analysis = analyze_series(series, settings, volume_fit=fit, origin=origin, limits=limits)
     return LocalRun(label, comp, analysis, fit, tuple(points), steps, time.perf_counter() - t_start)
 
 
@@ -307,7 +309,7 @@ class LocalMDResult:
 
 def _simulate_job(job: dict) -> LocalRun:
     if job["settings"].calculator != "emt":
-        _one_thread()
+        limit_threads()
     return simulate_run(job["composition"], job["settings"], **job["options"])
 
 
@@ -348,7 +350,7 @@ def run_local_md_many(systems, *, x_B: float = 0.5, n_atoms: int = 64, T_K: floa
                       stage_ps: float | None = None, timestep_fs: float = 3.0, thermostat: str = "langevin",
                       damping_fs: float = 100.0, margin_K: float = 0.0, grid_K: float = 50.0, seed: int = 0,
                       max_stages: int = 6, sample_every: int = 1, max_extensions: int = 3,
-                      limits: Mapping | None = None,
+                      limits: AcceptanceLimits | None = None,
                       store=None, replace: bool = False, collection: str = COLLECTION,
                       parallel: str = "auto", n_workers: int | None = None,
                       progress: bool | None = None) -> list[LocalMDResult]:
@@ -375,8 +377,8 @@ def run_local_md_many(systems, *, x_B: float = 0.5, n_atoms: int = 64, T_K: floa
     max_extensions : int
         Extensions of a volume stage whose SEM(p̄) cannot yet decide acceptance (see
         :func:`simulate_run`).
-    limits : mapping, optional
-        Acceptance limits (``p_window_kbar``, ``h0_bias_max_J``, ``min_n_eff``, ``min_msd_A2``).
+    limits : AcceptanceLimits, optional
+        Acceptance limits of every run (default: the protocol's).
     store : Store or path, optional
         Where to add the results (kind ``md`` for EMT, ``mlip`` otherwise).
     parallel : {"auto", "dask", "serial"}
@@ -407,7 +409,7 @@ def run_local_md_many(systems, *, x_B: float = 0.5, n_atoms: int = 64, T_K: floa
     pairs = []
     for item in ([systems] if isinstance(systems, str) else systems):
         a, b = parse_system(item if isinstance(item, str) else "-".join(item))
-        check_elements(calculator, (a, b))
+        check_calculator_elements(calculator, (a, b))
         T = run_temperature(a, b, margin_K=margin_K, grid_K=grid_K, T_K=T_K)
         for w in T.warnings:
             log.warning(w)
@@ -425,7 +427,7 @@ def run_local_md_many(systems, *, x_B: float = 0.5, n_atoms: int = 64, T_K: floa
                                   "options": {"production_ps": ps, "stage_ps": stage_ps, "seed": run_seed,
                                               "max_stages": max_stages, "sample_every": sample_every,
                                               "max_extensions": max_extensions,
-                                              "limits": dict(limits or {})}})
+                                              "limits": limits}})
             roles[role] = key
         pairs.append((settings, roles))
     keys = list(runs)

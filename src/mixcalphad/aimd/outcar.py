@@ -9,8 +9,8 @@ from typing import Iterable, Mapping
 import numpy as np
 
 from mixcalphad.errors import AIMDParseError, MissingRunFilesError
-from mixcalphad.aimd.trajectory import (OSZICAR_ETOTAL_TOLERANCE_EV, MDTrajectory, _check_etotal, _float, _num,
-                                        kinetic_pressure_kbar, temperature_from_ekin)
+from mixcalphad.aimd.trajectory import (OSZICAR_ETOTAL_TOLERANCE_EV, MDTrajectory, check_etotal, kinetic_pressure_kbar,
+                                        parse_float, parse_number, temperature_from_ekin)
 
 
 _TAG_RE = re.compile(r"\b(ENCUT|PREC|ISPIN|NSW|IBRION|ISIF|POTIM|TEBEG|TEEND|SMASS|EDIFF|ISMEAR|SIGMA|"
@@ -70,7 +70,7 @@ def parse_outcar(path: str | Path) -> MDTrajectory:
                 for m in _TAG_RE.finditer(line):
                     incar.setdefault(m.group(1), m.group(2))
             if lattice_pending:
-                lattice_rows.append([_float(v, path, "lattice vectors", line=lineno) for v in line.split()[:3]])
+                lattice_rows.append([parse_float(v, path, "lattice vectors", line=lineno) for v in line.split()[:3]])
                 lattice_pending -= 1
                 if not lattice_pending and cell is None:
                     cell = np.array(lattice_rows)
@@ -86,38 +86,38 @@ def parse_outcar(path: str | Path) -> MDTrajectory:
                     cur["positions"] = pos_rows
                     pending_pos = -1
                     continue
-                pos_rows.append([_float(v, path, "POSITION block", line=lineno) for v in line.split()[:3]])
+                pos_rows.append([parse_float(v, path, "POSITION block", line=lineno) for v in line.split()[:3]])
                 continue
             if line.lstrip().startswith("POSITION") and "TOTAL-FORCE" in line:
                 header = False
                 pending_pos, pos_rows = 0, []
                 continue
             if m := _RE["volume"].search(line):
-                volume = _float(m.group(1), path, "volume of cell", line=lineno)
+                volume = parse_float(m.group(1), path, "volume of cell", line=lineno)
                 continue
             if "FORCE on cell" in line:
                 header = False
             if m := _RE["p_ext"].search(line):
-                cur["p_ext"] = _float(m.group(1), path, "external pressure", line=lineno)
+                cur["p_ext"] = parse_float(m.group(1), path, "external pressure", line=lineno)
             elif m := _RE["p_kin"].search(line):
-                cur["p_kin"] = _float(m.group(1), path, "kinetic pressure", line=lineno)
+                cur["p_kin"] = parse_float(m.group(1), path, "kinetic pressure", line=lineno)
             elif m := _RE["p_total"].search(line):
-                cur["p_total"] = _float(m.group(1), path, "total pressure", line=lineno)
+                cur["p_total"] = parse_float(m.group(1), path, "total pressure", line=lineno)
             elif "FREE ENERGIE OF THE ION-ELECTRON SYSTEM" in line:
                 header, in_free = False, True
             elif in_free and (m := _RE["toten"].search(line)):
-                cur["F"] = _float(m.group(1), path, "TOTEN", line=lineno)
+                cur["F"] = parse_float(m.group(1), path, "TOTEN", line=lineno)
             elif in_free and (m := _RE["wo"].search(line)):
-                cur["wo"] = _float(m.group(1), path, "energy without entropy", line=lineno)
-                cur["e0"] = _float(m.group(2), path, "energy(sigma->0)", line=lineno)
+                cur["wo"] = parse_float(m.group(1), path, "energy without entropy", line=lineno)
+                cur["e0"] = parse_float(m.group(2), path, "energy(sigma->0)", line=lineno)
             elif m := _RE["ekin"].search(line):
-                cur["ekin"] = _float(m.group(1), path, "EKIN", line=lineno)
+                cur["ekin"] = parse_float(m.group(1), path, "EKIN", line=lineno)
             elif m := _RE["es"].search(line):
-                cur["es"] = _float(m.group(1), path, "nose potential ES", line=lineno)
+                cur["es"] = parse_float(m.group(1), path, "nose potential ES", line=lineno)
             elif m := _RE["eps"].search(line):
-                cur["eps"] = _float(m.group(1), path, "nose kinetic EPS", line=lineno)
+                cur["eps"] = parse_float(m.group(1), path, "nose kinetic EPS", line=lineno)
             elif m := _RE["etotal"].search(line):
-                cur["etotal"] = _float(m.group(1), path, "ETOTAL", line=lineno)
+                cur["etotal"] = parse_float(m.group(1), path, "ETOTAL", line=lineno)
                 missing = [k for k in ("F", "wo", "e0", "ekin") if k not in cur]
                 if missing:
                     raise AIMDParseError(path, f"MD step without {missing} before ETOTAL", line=lineno)
@@ -131,7 +131,7 @@ def parse_outcar(path: str | Path) -> MDTrajectory:
     if not titels:
         raise AIMDParseError(path, "no POTCAR titles (TITEL lines): not an OUTCAR, or cut off in its header")
     if not counts:
-        n = int(_num(incar.get("NIONS"), 0))
+        n = int(parse_number(incar.get("NIONS"), 0))
         if len(titels) != 1 or not n:
             raise AIMDParseError(path, "no 'ions per type' line: cannot tell the composition")
         counts = [n]
@@ -157,7 +157,7 @@ def parse_outcar(path: str | Path) -> MDTrajectory:
         if cart.shape[1] == len(symbols):
             pos = np.mod(cart @ np.linalg.inv(cell), 1.0)
     e_free = col("F") if n else np.array([])
-    warns = _check_etotal(path, e_free, ekin, col("es"), col("eps"), col("etotal"))
+    warns = check_etotal(path, e_free, ekin, col("es"), col("eps"), col("etotal"))
     if lost:
         warns.append(f"{path} is truncated: kept {n} complete step(s), dropped {lost} partial step(s)")
     return MDTrajectory(
@@ -198,7 +198,7 @@ def parse_oszicar(path: str | Path, *, symbols: Iterable[str], volume_A3: float,
             if re.match(r"^\s*\d+\s+T=", line):
                 raise AIMDParseError(path, f"unreadable MD line {line.strip()!r}", line=lineno)
             continue
-        rows.append([_float(v, path, "MD line", line=lineno) if v is not None else np.nan
+        rows.append([parse_float(v, path, "MD line", line=lineno) if v is not None else np.nan
                      for v in m.groups()])
     symbols = tuple(s.upper() for s in symbols)
     arr = np.array(rows, float).reshape(-1, 8)
@@ -206,7 +206,7 @@ def parse_oszicar(path: str | Path, *, symbols: Iterable[str], volume_A3: float,
     ekin = arr[:, 5]
     sp, sk = arr[:, 6], arr[:, 7]
     has_nose = len(arr) and not np.any(np.isnan(sp))
-    warns = _check_etotal(path, e_free, ekin, sp if has_nose else None, sk if has_nose else None,
+    warns = check_etotal(path, e_free, ekin, sp if has_nose else None, sk if has_nose else None,
                           arr[:, 2] if has_nose else None, tolerance=OSZICAR_ETOTAL_TOLERANCE_EV)
     if lost:
         warns.append(f"{path} is truncated: kept {len(arr)} complete step(s), dropped 1 partial line")

@@ -86,7 +86,8 @@ def _nsw(folder: Path) -> int | None:
         return None
 
 
-def _stage_folders(run_dir: Path) -> list[Path]:
+def stage_folders(run_dir: Path) -> list[Path]:
+    """A run's volume-stage folders (``volume/*``, hidden ones left out), sorted; none without ``volume``."""
     vol = run_dir / "volume"
     return sorted(p for p in vol.iterdir() if p.is_dir() and not p.name.startswith(".")) if vol.is_dir() else []
 
@@ -114,7 +115,9 @@ class _Summary:
     point: object  # VolumePoint or None without pressure
 
 
-def _signature(folder: Path) -> tuple:
+def output_signature(folder: Path) -> tuple:
+    """(path, size in bytes, mtime in ns) of each VASP output of a folder and its restart chunks: a
+    key that changes whenever an output does."""
     sig = []
     for part in output_folders(folder):
         for name in ("vasprun.xml", "OUTCAR", "OSZICAR"):
@@ -130,7 +133,7 @@ _SUMMARIES: dict[tuple, _Summary] = {}
 
 def _summary(folder: Path) -> _Summary:
     """Steps, truncation and (p̄, ⟨E⟩) of a run's outputs; cached on the files' size and mtime."""
-    key = (str(folder.resolve()), _signature(folder))
+    key = (str(folder.resolve()), output_signature(folder))
     if key not in _SUMMARIES:
         traj = read_outputs(folder, positions=False)
         point = volume_point(traj, folder.name) if traj.pressure_kbar is not None else None
@@ -143,7 +146,7 @@ def _summary(folder: Path) -> _Summary:
 
 def _stage_infos(run_dir: Path, protocol: Mapping) -> tuple[list[StageInfo], list, list[str]]:
     infos, points, errors = [], [], []
-    for folder in _stage_folders(run_dir):
+    for folder in stage_folders(run_dir):
         nsw = _nsw(folder)
         if not output_folders(folder):
             infos.append(StageInfo(folder.name, None, False, 0, nsw))
@@ -190,7 +193,7 @@ def run_status(runs_dir: str | Path, run_id: str, manifest: Mapping | None = Non
         return RunStatus(run_id, "missing", f"run folder {run_dir} is not there (not synchronised back from "
                                             "the cluster yet, or deleted)")
     problems = []
-    for folder in _stage_folders(run_dir):
+    for folder in stage_folders(run_dir):
         problems += _incar_problems(folder, settings, run_nsw(meta, protocol, "stage"), meta, protocol)
     prod = run_dir / "production"
     nsw = run_nsw(meta, protocol, "production")
@@ -256,7 +259,8 @@ def _poscar_source(folder: Path) -> str:
     raise MissingRunFilesError(f"{folder} has neither CONTCAR nor POSCAR")
 
 
-def advance_run(runs_dir: str | Path, status: RunStatus, manifest: Mapping | None = None) -> tuple[str, str] | None:
+def write_next_stage(runs_dir: str | Path, status: RunStatus,
+                     manifest: Mapping | None = None) -> tuple[str, str] | None:
     """Write one run's next volume stage or its production POSCAR, if its search allows.
 
     Returns
@@ -301,7 +305,7 @@ def advance_runs(runs_dir: str | Path) -> list[str]:
     statuses = runs_status(runs_dir)
     actions, changed = [], set()
     for status in statuses:
-        done = advance_run(runs_dir, status, manifest)
+        done = write_next_stage(runs_dir, status, manifest)
         if done:
             actions.append(done[0])
             changed.add(status.run_id)
@@ -327,7 +331,7 @@ def refresh_job_lists(runs_dir: str | Path, statuses: list[RunStatus] | None = N
     volume, production = [], []
     for status in statuses:
         rid = status.run_id
-        for folder in _stage_folders(runs_dir / rid):
+        for folder in stage_folders(runs_dir / rid):
             if not output_folders(folder):
                 volume.append(f"{rid}/volume/{folder.name}")
         if status.state in ("production-ready", "production-running"):

@@ -135,7 +135,7 @@ class MDTrajectory:
     def settings(self) -> RunSettings:
         """The run's settings as VASP ran them (from the output's INCAR/parameters and POTCARs)."""
         inc = self.incar
-        T = _num(inc.get("TEBEG"))
+        T = parse_number(inc.get("TEBEG"))
         gga = str(inc.get("GGA", "--")).strip().upper()
         if gga and gga != "--":
             xc = _XC_FROM_GGA.get(gga, gga)
@@ -143,8 +143,8 @@ class MDTrajectory:
             xc = "PBE"
         else:
             xc = "unknown"
-        mdalgo = int(_num(inc.get("MDALGO"), 0))
-        smass = _num(inc.get("SMASS"), -3.0)
+        mdalgo = int(parse_number(inc.get("MDALGO"), 0))
+        smass = parse_number(inc.get("SMASS"), -3.0)
         thermostat = {1: "andersen", 2: "nose-hoover", 3: "langevin", 4: "nose-hoover-chain",
                       5: "csvr"}.get(mdalgo)
         if thermostat is None:
@@ -152,15 +152,16 @@ class MDTrajectory:
                 int(smass), "nve")
         return RunSettings(
             T_K=T or 0.0, n_atoms=self.n_atoms, code="vasp", xc=xc, potcar_set="",
-            potcars=self.potcars, encut_eV=_num(inc.get("ENCUT"), float("nan")),
+            potcars=self.potcars, encut_eV=parse_number(inc.get("ENCUT"), float("nan")),
             prec=str(inc.get("PREC", "unknown")).strip().capitalize(),
-            smearing=smearing_rule(_int_or_none(inc.get("ISMEAR")), _num(inc.get("SIGMA")), T),
-            ispin=int(_num(inc.get("ISPIN"), 1)), ediff_eV=_num(inc.get("EDIFF"), float("nan")),
-            potim_fs=_num(inc.get("POTIM"), float("nan")), thermostat=thermostat, smass=smass,
+            smearing=smearing_rule(_int_or_none(inc.get("ISMEAR")), parse_number(inc.get("SIGMA")), T),
+            ispin=int(parse_number(inc.get("ISPIN"), 1)), ediff_eV=parse_number(inc.get("EDIFF"), float("nan")),
+            potim_fs=parse_number(inc.get("POTIM"), float("nan")), thermostat=thermostat, smass=smass,
             energy=ENERGY_DEFINITION)
 
 
-def _num(value, default=None):
+def parse_number(value, default=None):
+    """An INCAR value as a float (a trailing ``;`` allowed), ``default`` when absent or not a number."""
     if value is None:
         return default
     try:
@@ -170,11 +171,12 @@ def _num(value, default=None):
 
 
 def _int_or_none(value):
-    v = _num(value)
+    v = parse_number(value)
     return None if v is None else int(v)
 
 
-def _float(text: str, path: Path, what: str, *, line: int | None = None, step: int | None = None) -> float:
+def parse_float(text: str, path: Path, what: str, *, line: int | None = None, step: int | None = None) -> float:
+    """A number of an output file; :class:`AIMDParseError` naming the file, ``what``, line and step otherwise."""
     try:
         return float(text)
     except (TypeError, ValueError):
@@ -182,10 +184,10 @@ def _float(text: str, path: Path, what: str, *, line: int | None = None, step: i
 
 
 def _vector(text: str, path: Path, what: str, step: int | None = None) -> list[float]:
-    return [_float(t, path, what, step=step) for t in (text or "").split()]
+    return [parse_float(t, path, what, step=step) for t in (text or "").split()]
 
 
-def _matrix(varray, path: Path, what: str, step: int | None = None) -> np.ndarray:
+def parse_matrix(varray, path: Path, what: str, step: int | None = None) -> np.ndarray:
     """The rows of a ``<varray>`` as a float array (one conversion for the whole block)."""
     texts = [v.text or "" for v in varray.findall("v")]
     try:
@@ -204,7 +206,9 @@ def temperature_from_ekin(ekin_eV, n_atoms: int) -> np.ndarray:
     return 2.0 * np.asarray(ekin_eV, float) / (K_B_EV * max(3 * n_atoms - 3, 1))
 
 
-def _check_etotal(path: Path, e_free, ekin, es, eps, etotal, tolerance: float = ETOTAL_TOLERANCE_EV) -> list[str]:
+def check_etotal(path: Path, e_free, ekin, es, eps, etotal, tolerance: float = ETOTAL_TOLERANCE_EV) -> list[str]:
+    """Warnings (logged and returned) where F + EKIN + ES + EPS differs from ETOTAL by more than
+    ``tolerance`` (eV); none when ETOTAL or EKIN is unknown."""
     if etotal is None or ekin is None:
         return []
     es = np.zeros_like(e_free) if es is None else es

@@ -40,7 +40,7 @@ import numpy as np
 
 from mixcalphad._io import write_text
 from mixcalphad.errors import OutputExistsError, ProtocolError, SettingsMismatchError
-from mixcalphad.aimd.incar import DEFAULT_RANKS, _read_potcar, electron_count, format_incar, incar_tags, potcar_info
+from mixcalphad.aimd.incar import DEFAULT_RANKS, read_potcar, electron_count, format_incar, incar_tags, potcar_info
 from mixcalphad.aimd.plan import RunPlan, RunSpec, plan_runs
 from mixcalphad.aimd.protocol import MELTING_EXPANSION, PROTOCOL
 from mixcalphad.aimd.settings import RunSettings
@@ -152,7 +152,7 @@ def _write_inputs(folder: Path, settings: RunSettings, elements: list[str], nsw:
     write_text(folder / "KPOINTS", KPOINTS_GAMMA)
     write_text(folder / "POTCAR.spec", "".join(f"{potcars[el]['label']}\n" for el in elements))
     if all(potcars[el]["path"] for el in elements):
-        write_text(folder / "POTCAR", "".join(_read_potcar(Path(potcars[el]["path"])) for el in elements))
+        write_text(folder / "POTCAR", "".join(read_potcar(Path(potcars[el]["path"])) for el in elements))
 
 
 def stage_name(index: int, scale: float) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from mixcalphad.errors import AIMDParseError, MissingRunFilesError
-from mixcalphad.aimd.trajectory import (MDTrajectory, _check_etotal, _float, _matrix, kinetic_pressure_kbar,
+from mixcalphad.aimd.trajectory import (MDTrajectory, check_etotal, parse_float, parse_matrix, kinetic_pressure_kbar,
                                         temperature_from_ekin)
 
 
@@ -123,7 +123,7 @@ def parse_vasprun(path: str | Path, *, positions: bool = True) -> MDTrajectory:
     nose = (arr["nosepot"] if len(cols["nosepot"]) == n and n else None,
             arr["nosekinetic"] if len(cols["nosekinetic"]) == n and n else None)
     etotal = arr["total"] if n and len(cols["total"]) == n and not np.all(np.isnan(arr["total"])) else None
-    warns = _check_etotal(path, e_free, ekin, *nose, etotal)
+    warns = check_etotal(path, e_free, ekin, *nose, etotal)
     if truncated:
         warns.append(f"{path} is truncated: kept {n} complete step(s), dropped {lost} partial step(s)")
     return MDTrajectory(
@@ -200,7 +200,7 @@ def _calculation(elem, path: Path, step: int, cols: dict, keep_positions: bool =
             raise AIMDParseError(path, f"<energy> lacks {name}", step=step)
     for name in ("e_fr_energy", "e_wo_entrp", "e_0_energy", "kinetic", "nosepot", "nosekinetic", "total"):
         if name in values:
-            cols[name].append(_float((values[name] or "").strip(), path, f"<i name={name!r}>", step=step))
+            cols[name].append(parse_float((values[name] or "").strip(), path, f"<i name={name!r}>", step=step))
         elif name == "total":
             cols[name].append(float("nan"))
     structure = elem.find("structure")
@@ -210,20 +210,20 @@ def _calculation(elem, path: Path, step: int, cols: dict, keep_positions: bool =
         if crystal is not None:
             for va in crystal.findall("varray"):
                 if va.get("name") == "basis":
-                    cell = _matrix(va, path, "basis", step)
+                    cell = parse_matrix(va, path, "basis", step)
             for i in crystal.findall("i"):
                 if i.get("name") == "volume":
-                    cols["volume"].append(_float((i.text or "").strip(), path, "volume", step=step))
+                    cols["volume"].append(parse_float((i.text or "").strip(), path, "volume", step=step))
         for va in structure.findall("varray"):
             if va.get("name") == "positions" and keep_positions:
-                pos = _matrix(va, path, "positions", step)
+                pos = parse_matrix(va, path, "positions", step)
     if len(cols["volume"]) < step:
         if cell is None:
             raise AIMDParseError(path, "<calculation> without cell volume", step=step)
         cols["volume"].append(abs(float(np.linalg.det(cell))))
     for va in elem.findall("varray"):
         if va.get("name") == "stress":
-            s = _matrix(va, path, "stress", step)
+            s = parse_matrix(va, path, "stress", step)
             cols["p_ext"].append(float(np.trace(s)) / 3.0)
     occ = None
     eig = elem.find("eigenvalues")
@@ -234,6 +234,6 @@ def _calculation(elem, path: Path, step: int, cols: dict, keep_positions: bool =
             if rs:
                 parts = (rs[-1].text or "").split()
                 if len(parts) >= 2:
-                    tops.append(_float(parts[1], path, "eigenvalue occupation", step=step))
+                    tops.append(parse_float(parts[1], path, "eigenvalue occupation", step=step))
         occ = max(tops) if tops else None
     return pos, cell, occ

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from mixcalphad.errors import AIMDError, OptionalDependencyError
 from mixcalphad.aimd.settings import RunSettings
-from mixcalphad.aimd.status import advance_run as _advance, run_status
+from mixcalphad.aimd.status import run_status, write_next_stage
 from mixcalphad.aimd.vasp import read_manifest
 from mixcalphad.aimd.trajectory import read_incar
 from mixcalphad.aimd.vasp_outputs import output_folders, scan_steps
@@ -84,7 +84,7 @@ def advance_run(runs_dir: str, run_id: str, vasp_cmd: str, after=None, rounds: i
     if status.state == "production-ready":
         folder = f"{run_id}/production"
     elif status.state == "volume-search":
-        step = _advance(runs_dir, status)
+        step = write_next_stage(runs_dir, status)
         if step is None:
             raise AIMDError(f"{run_id}: the volume search cannot go on ({status.reason})")
         folder = step[1]

@@ -34,7 +34,7 @@ from typing import Sequence
 
 import numpy as np
 
-from mixcalphad.calphad.redlich_kister import (ENTHALPY_ONLY, RKFit, TemperatureModel, _check_fit_input, _covariance,
+from mixcalphad.calphad.redlich_kister import (ENTHALPY_ONLY, RKFit, TemperatureModel, check_fit_input, fit_covariance,
                                                fit_redlich_kister, rk_basis)
 from mixcalphad.errors import DatasetError
 
@@ -172,7 +172,7 @@ def fit_convex(x_B, H, sigma=None, *, T_low_K: float, T_high_K: float = T_HIGH_K
         return free, check
     if allow_gap and float(np.max(free.evaluate(_X_POSITIVE))) > 0.0:  # a gap needs a positive excess
         return free, replace(check, gap_allowed=str(allow_gap))
-    x, h, s = _check_fit_input(x_B, H, sigma, max_order, criterion)
+    x, h, s = check_fit_input(x_B, H, sigma, max_order, criterion)
     w = np.ones(x.size) if s is None else 1.0 / s**2
     best = None
     for order in range(free.order + 1):
@@ -192,7 +192,8 @@ def fit_convex(x_B, H, sigma=None, *, T_low_K: float, T_high_K: float = T_HIGH_K
     X = rk_basis(x, order)
     resid = h - X @ coef
     fit = RKFit(coefficients=tuple(float(c) for c in coef),
-                covariance=tuple(tuple(float(v) for v in row) for row in _covariance(X, w, resid, weighted=s is not None)),
+                covariance=tuple(tuple(float(v) for v in row)
+                                 for row in fit_covariance(X, w, resid, weighted=s is not None)),
                 rms_J=float(np.sqrt(np.mean(resid**2))), max_abs_residual_J=float(np.max(np.abs(resid))),
                 order=order, n_points=x.size, criterion=free.criterion, scores=free.scores, weighted=free.weighted)
     change = float(np.sqrt(np.mean((fit.evaluate(x) - free.evaluate(x)) ** 2)))

@@ -39,7 +39,7 @@ from typing import Iterable, Mapping
 from mixcalphad.calphad.binary_fit import BinaryFit, as_fits
 from mixcalphad.calphad.excess_entropy import pair_temperature_model
 from mixcalphad.calphad.redlich_kister import ENTHALPY_ONLY, TemperatureModel
-from mixcalphad.calphad.unary import (T_MIN_K, T_UPPER_K, Unary, _ghser_elements, ghser_name, ihj_hints,
+from mixcalphad.calphad.unary import (T_MIN_K, T_UPPER_K, Unary, ghser_elements, ghser_name, ihj_hints,
                                       over_unary_range, unary)
 from mixcalphad.chem.binaries import normalize_symbol
 from mixcalphad.errors import TDBError
@@ -250,7 +250,7 @@ def to_database(fits, *, elements: Iterable[str] = (), temperature_model=None,
         db.add_parameter("G", LIQUID, [[u.element]], 0, u.liquid, force_insert=False)
     solid_exprs = [expr for (phase, structure), members in sorted(phases.items())
                    for expr in add_solid_phase(db, phase, structure, members)]
-    _add_missing_ghser(db, [u.liquid for u in unaries] + solid_exprs, defined)
+    add_missing_ghser(db, [u.liquid for u in unaries] + solid_exprs, defined)
     for name, n, (symbol_a, a), b_term in _interaction_terms(fits, first_symbol, taken=defined,
                                                              override=temperature_model):
         db.symbols[symbol_a] = se.RealDouble(a)
@@ -298,9 +298,9 @@ def add_magnetic_parameters(db, phase: str, constituent_array, values: tuple[flo
                          force_insert=False)
 
 
-def _add_missing_ghser(db, exprs, defined=frozenset()) -> None:
+def add_missing_ghser(db, exprs, defined=frozenset()) -> None:
     """Define every ``GHSERxx`` an expression refers to (SGTE data of other phases may)."""
-    known = _ghser_elements()
+    known = ghser_elements()
     for expr in exprs:
         for sym in expr.free_symbols:
             name = str(sym)

@@ -43,6 +43,7 @@ from mixcalphad.chem.binaries import normalize_symbol
 from mixcalphad.errors import DatasetError, MixcalphadError, OutputExistsError
 from mixcalphad._io import write_text
 from mixcalphad.calphad.binary_fit import PREDICTED, as_fits
+from mixcalphad.calphad.espei_check import input_yaml, phase_models_json
 
 logger = logging.getLogger(__name__)
 
@@ -382,38 +383,41 @@ def export_espei(fits, out_dir, *, force: bool = False, tdb: bool = True,
         if seed_provenance is None:
             raise TDBError(f"{seed_tdb}: no mixcalphad provenance block: cannot tell its symbols")
         seed_provenance.symbols_of(chosen)  # raises when the seed lacks a binary
-    datasets = write_espei_datasets({b: fits[b] for b in chosen}, out / DATASETS_DIR, force=force,
-                                    prediction_T_K=prediction_T_K)
     elements = sorted({e for name in chosen for e in name.split("-")})
-    phases = write_text(out / PHASES_JSON, json.dumps(phase_models(elements), indent=2) + "\n", overwrite=force)
-    gen = write_text(out / GENERATE_YAML, _yaml_text(generate_input(), "generate_parameters"), overwrite=force)
-    mcmc_path = tdb_path = None
+    phases_text = phase_models_json(phase_models(elements))  # ESPEI validates what we write, before writing
+    generate_text = input_yaml(generate_input(), _yaml_header("generate_parameters"))
     symbols: tuple[str, ...] = ()
     if tdb:
         if seed_provenance is not None:
-            tdb_path = write_text(out / TDB_NAME, Path(seed_tdb).read_text(encoding="utf-8", errors="replace"),
-                                  overwrite=force)
             symbols = seed_provenance.symbols_of(chosen)
         else:
-            tdb_path = write_tdb(fits, out / TDB_NAME, force=force, temperature_model=temperature_model,
-                                 notes=tuple(notes))
             by_binary = interaction_symbols(fits, temperature_model=temperature_model)
             symbols = tuple(s for name in chosen for s in by_binary.get(name, ()))
         settings = mcmc_input(symbols=symbols, iterations=iterations, chains_per_parameter=chains_per_parameter,
                               chain_std_deviation=chain_std_deviation)
-        mcmc_path = write_text(out / MCMC_YAML, _yaml_text(settings, "MCMC seeded with our TDB"), overwrite=force)
+        mcmc_text = input_yaml(settings, _yaml_header("MCMC seeded with our TDB"))
+    datasets = write_espei_datasets({b: fits[b] for b in chosen}, out / DATASETS_DIR, force=force,
+                                    prediction_T_K=prediction_T_K)
+    phases = write_text(out / PHASES_JSON, phases_text, overwrite=force)
+    gen = write_text(out / GENERATE_YAML, generate_text, overwrite=force)
+    mcmc_path = tdb_path = None
+    if tdb:
+        if seed_provenance is not None:
+            tdb_path = write_text(out / TDB_NAME, Path(seed_tdb).read_text(encoding="utf-8", errors="replace"),
+                                  overwrite=force)
+        else:
+            tdb_path = write_tdb(fits, out / TDB_NAME, force=force, temperature_model=temperature_model,
+                                 notes=tuple(notes))
+        mcmc_path = write_text(out / MCMC_YAML, mcmc_text, overwrite=force)
     return EspeiExport(folder=out, datasets=tuple(datasets), phase_models=phases, generate_yaml=gen,
                        mcmc_yaml=mcmc_path, tdb=tdb_path, symbols=symbols)
 
 
-def _yaml_text(settings: dict, what: str) -> str:
-    import yaml
-
+def _yaml_header(what: str) -> str:
     from mixcalphad import __version__
 
-    head = (f"# ESPEI input ({what}) written by mixcalphad {__version__}.\n"
+    return (f"# ESPEI input ({what}) written by mixcalphad {__version__}.\n"
             "# Paths are relative to this folder: run `espei --input <this file>` from here.\n")
-    return head + yaml.safe_dump(settings, sort_keys=False)
 
 
 def _absolute(settings: dict, base: Path) -> dict:

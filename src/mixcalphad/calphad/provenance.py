@@ -9,7 +9,6 @@ convexity check (``convex``, ``constrained`` with the RMS change in J/mol, or ``
 """
 from __future__ import annotations
 
-import datetime as _dt
 import math
 import re
 from collections import Counter
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from mixcalphad.calphad.binary_fit import DEFAULT_SIGMA_J, LOWER_T_FRACTION, PREDICTION_GRID, as_fits
+from mixcalphad.data.store import utc_timestamp
 from mixcalphad.errors import TDBError
 
 _BEGIN = "$ === mixcalphad provenance v1 ==="
@@ -89,10 +89,6 @@ class BinaryRecord:
 def _round(value) -> float:
     value = float(value)
     return value if math.isnan(value) else round(value, 1) + 0.0
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def default_fit_description() -> str:
@@ -177,7 +173,7 @@ class Provenance:
         if model is None:
             models = sorted({f.model for f in fits.values() if f.model})
             model = "; ".join(models) if models else "none"
-        return cls(mixcalphad_version=__version__, created=_now(), model=model,
+        return cls(mixcalphad_version=__version__, created=utc_timestamp(), model=model,
                    temperature_model=describe_temperature_models(fits, temperature_model),
                    fit=fit or default_fit_description(),
                    data_sources=tuple(data_sources), binaries=records, notes=tuple(notes))

@@ -232,7 +232,7 @@ def fit_redlich_kister(x_B, H, sigma=None, max_order: int = 3, criterion: str = 
     >>> fit.coefficients
     (-40000.0,)
     """
-    x, h, s = _check_fit_input(x_B, H, sigma, max_order, criterion)
+    x, h, s = check_fit_input(x_B, H, sigma, max_order, criterion)
     n = x.size
     inner = x[(x > 0.0) & (x < 1.0)]
     if inner.size == 0:
@@ -263,7 +263,7 @@ def fit_redlich_kister(x_B, H, sigma=None, max_order: int = 3, criterion: str = 
     coef = solutions[chosen]
     X = rk_basis(x, chosen)
     resid = h - X @ coef
-    cov = _covariance(X, w, resid, weighted=s is not None)
+    cov = fit_covariance(X, w, resid, weighted=s is not None)
     return RKFit(
         coefficients=tuple(float(c) for c in coef),
         covariance=tuple(tuple(float(v) for v in row) for row in cov),
@@ -274,7 +274,8 @@ def fit_redlich_kister(x_B, H, sigma=None, max_order: int = 3, criterion: str = 
     )
 
 
-def _check_fit_input(x_B, H, sigma, max_order, criterion):
+def check_fit_input(x_B, H, sigma, max_order, criterion):
+    """Validated fit input as float arrays ``(x, H, sigma or None)``; :class:`DatasetError` otherwise."""
     if criterion not in CRITERIA:
         raise DatasetError(f"unknown order criterion {criterion!r}; choose one of {list(CRITERIA)}")
     if not isinstance(max_order, (int, np.integer)) or not 0 <= max_order <= MAX_ORDER_LIMIT:
@@ -304,7 +305,9 @@ def _wls(x, h, w, order):
     return coef, rss
 
 
-def _covariance(X, w, resid, *, weighted: bool) -> np.ndarray:
+def fit_covariance(X, w, resid, *, weighted: bool) -> np.ndarray:
+    """Covariance of least-squares coefficients (J/mol)²: (XᵀWX)⁻¹ with known σ (``weighted``), else
+    scaled by the residual variance (NaN without a degree of freedom)."""
     n, k = X.shape
     inv = np.linalg.pinv(X.T @ (w[:, None] * X))
     if weighted:

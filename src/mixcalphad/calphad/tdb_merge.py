@@ -20,10 +20,10 @@ from typing import Iterable, Mapping, Sequence
 
 from mixcalphad._io import atomic_path
 from mixcalphad.calphad.binary_fit import BinaryFit, as_fits
-from mixcalphad.calphad.database import LIQUID, _add_missing_ghser, interaction_symbols, to_database
+from mixcalphad.calphad.database import LIQUID, add_missing_ghser, interaction_symbols, to_database
 from mixcalphad.calphad.fill_solids import SolidAddition, add_solids, extended_constituents, plan_solids
 from mixcalphad.calphad.provenance import BinaryRecord, Provenance, with_references
-from mixcalphad.calphad.tdb_write import _db_text, _key_label, _param_key, all_parameters
+from mixcalphad.calphad.tdb_write import database_text, parameter_label, parameter_key, all_parameters
 from mixcalphad.calphad.unary import unary
 from mixcalphad.chem.binaries import normalize_symbol, system_name
 from mixcalphad.data.tdb_read import interaction_pairs, liquid_problem, read_database
@@ -321,12 +321,12 @@ def merge_into_tdb(fits, user_path, out_path, *, elements: Iterable[str] = (), f
         raise TDBError(f"{user_path}: internal error: new FUNCTION names {clash} collide with the file's")
     symbols = interaction_symbols(chosen, first_symbol=first, taken=user_symbols, temperature_model=temperature_model)
     solids = plan_solids(user_db, plan.new_elements)
-    _add_missing_ghser(mini, add_solids(mini, user_db, solids), defined=user_symbols)
+    add_missing_ghser(mini, add_solids(mini, user_db, solids), defined=user_symbols)
     notes = list(notes) + [f"added to {user_path.name}: {len(chosen)} LIQUID binaries"
                            + (f", new elements {' '.join(plan.new_elements)}" if plan.new_elements else "")]
     notes += [f"solid: {s.describe()}" for s in solids]
     provenance = Provenance.from_fits(chosen, temperature_model=temperature_model, notes=notes, symbols=symbols)
-    mini_text = _db_text(mini)
+    mini_text = database_text(mini)
     references = "LIST_OF_REFERENCES" not in text.upper()  # never a second list in the user's file
     if references:
         mini_text = with_references(mini_text, provenance)
@@ -465,13 +465,14 @@ def _verify_merge(user_db, merged_db, chosen: Mapping[str, BinaryFit], plan: Fil
     def grouped(db):
         out: dict[tuple, list] = {}
         for p in all_parameters(db):
-            out.setdefault(_param_key(p), []).append(p["parameter"])
+            out.setdefault(parameter_key(p), []).append(p["parameter"])
         return out
 
     before, after = grouped(user_db), grouped(merged_db)
     for key, exprs in before.items():
         if Counter(map(str, exprs)) != Counter(map(str, after.get(key, []))):
-            raise TDBError(f"{label}: {_key_label(key)} of the user's file changed in the merge; nothing was written")
+            raise TDBError(f"{label}: {parameter_label(key)} of the user's file changed in the merge; "
+                           "nothing was written")
     for name, expr in user_db.symbols.items():
         if name not in merged_db.symbols or str(merged_db.symbols[name]) != str(expr):
             raise TDBError(f"{label}: FUNCTION {name} of the user's file changed in the merge; nothing was written")
@@ -495,9 +496,9 @@ def _verify_merge(user_db, merged_db, chosen: Mapping[str, BinaryFit], plan: Fil
         solid_ok = (ptype in ("G", "TC", "BMAGN") and len(names) == 1 and (phase, next(iter(names))) in solid_keys
                     and all(set(sub) == {"VA"} for sub in array[1:]))
         if not (liquid_ok or solid_ok):
-            raise TDBError(f"{label}: unexpected new parameter {_key_label(key)}; nothing was written")
+            raise TDBError(f"{label}: unexpected new parameter {parameter_label(key)}; nothing was written")
     for name in chosen:
         a, b = name.split("-")
         clash = [k for k in before if k[0] == LIQUID and len(k[2]) == 1 and set(k[2][0]) == {a, b}]
         if clash:
-            raise TDBError(f"{label}: {name} already has {_key_label(clash[0])}; nothing was written")
+            raise TDBError(f"{label}: {name} already has {parameter_label(clash[0])}; nothing was written")

@@ -24,14 +24,15 @@ from typing import Iterable, Mapping, Sequence
 from mixcalphad._io import atomic_path
 from mixcalphad.calphad.binary_fit import as_fits
 from mixcalphad.calphad.database import solids_description, to_database
-from mixcalphad.calphad.provenance import Provenance, _now, read_provenance, with_references
+from mixcalphad.calphad.provenance import Provenance, read_provenance, with_references
+from mixcalphad.data.store import utc_timestamp
 from mixcalphad.data.tdb_read import read_database
 from mixcalphad.errors import OutputExistsError, TDBError
 
 logger = logging.getLogger(__name__)
 
 
-def _db_text(db) -> str:
+def database_text(db) -> str:
     """pycalphad's TDB text of ``db`` (raises on names longer than 8 characters)."""
     from pycalphad.io.database import DatabaseExportError
 
@@ -89,7 +90,7 @@ def write_tdb(db_or_fits, path, *, force: bool = False, provenance: Provenance |
         if provenance is None:
             from mixcalphad import __version__
 
-            provenance = Provenance(mixcalphad_version=__version__, created=_now(), model="unknown",
+            provenance = Provenance(mixcalphad_version=__version__, created=utc_timestamp(), model="unknown",
                                     temperature_model="unknown", fit="unknown", notes=tuple(notes))
     else:
         fits = as_fits(db_or_fits)
@@ -100,7 +101,7 @@ def write_tdb(db_or_fits, path, *, force: bool = False, provenance: Provenance |
     info = (f"mixcalphad {provenance.mixcalphad_version}: LIQUID from enthalpies of mixing "
             f"({len(provenance.binaries)} binaries, Redlich-Kister, {provenance.temperature_model.split(':')[0]}); "
             "solids, where present, are IDEAL (no excess, no compounds); see the provenance comment block")
-    text = provenance.text() + with_references(_db_text(db), provenance, info=info)
+    text = provenance.text() + with_references(database_text(db), provenance, info=info)
     with atomic_path(path, overwrite=force) as tmp:
         tmp.write_text(text, encoding="ascii", errors="replace")
         if verify:
@@ -124,7 +125,7 @@ def _verify_written(tmp: Path, db, provenance: Provenance, label: str) -> None:
         for i, T in enumerate(temps):
             a, b = sorted(v[i] for v in values), sorted(v[i] for v in got[key])
             if not _close(a, b):
-                raise TDBError(f"{label}: {_key_label(key)} = {a} J/mol at {T:g} K reads back as {b}; "
+                raise TDBError(f"{label}: {parameter_label(key)} = {a} J/mol at {T:g} K reads back as {b}; "
                                "nothing was written")
 
 
@@ -132,13 +133,16 @@ def _close(a: Sequence[float], b: Sequence[float]) -> bool:
     return len(a) == len(b) and all(abs(x - y) <= 1e-6 * max(1.0, abs(x)) for x, y in zip(a, b))
 
 
-def _param_key(p: Mapping) -> tuple:
+def parameter_key(p: Mapping) -> tuple:
+    """Identity of a pycalphad parameter: (phase, type, sorted constituents per sublattice, order,
+    diffusing species)."""
     return (p["phase_name"].upper(), p["parameter_type"].upper(),
             tuple(tuple(sorted(s.name for s in sub)) for sub in p["constituent_array"]),
             int(p["parameter_order"]), getattr(p["diffusing_species"], "name", None))
 
 
-def _key_label(key: tuple) -> str:
+def parameter_label(key: tuple) -> str:
+    """A :func:`parameter_key` as TDB writes it: ``L(LIQUID,AL,CU;0)``."""
     phase, ptype, array, order, _ = key
     return f"{ptype}({phase},{':'.join(','.join(sub) for sub in array)};{order})"
 
@@ -163,7 +167,7 @@ def _parameter_values(db, temps: Sequence[float]) -> dict[tuple, list[tuple[floa
     caches: list[dict] = [{} for _ in temps]
     for p in all_parameters(db):
         values = tuple(_evaluate(p["parameter"], db.symbols, T, cache, v.T) for T, cache in zip(temps, caches))
-        out.setdefault(_param_key(p), []).append(values)
+        out.setdefault(parameter_key(p), []).append(values)
     return out
 
 

@@ -143,7 +143,7 @@ def _refdata():
     return SGTE91, SGTE91Stable, SGTE91SER
 
 
-def _ghser_elements() -> dict[str, str]:
+def ghser_elements() -> dict[str, str]:
     """``{"GHSERCU": "CU", …}`` for every element with SGTE SER data."""
     _, stable, _ = _refdata()
     return {ghser_name(el): el for el in stable}

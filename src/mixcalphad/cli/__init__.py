@@ -2,7 +2,9 @@
 
 Each command group lives in its own module with a ``register(subparsers)`` function. Every command
 that reports numbers takes ``--json`` and then prints one JSON document on stdout. Errors that come
-from bad input print one line ``error: …`` and exit with status 2.
+from bad input print one line ``error: …`` and exit with status 2; so do the operating system's
+errors (a missing folder, a permission refused, a full disk), naming the path. Files are written
+atomically (:mod:`mixcalphad._io`), so such an error leaves nothing half-written.
 """
 from __future__ import annotations
 
@@ -53,6 +55,20 @@ def main(argv: list[str] | None = None) -> int:
     except MixcalphadError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"error: {os_error_message(exc)}", file=sys.stderr)
+        return 2
+
+
+def os_error_message(exc: OSError) -> str:
+    """One line for an operating-system error: the path(s) it concerns and the reason.
+
+    >>> os_error_message(FileNotFoundError(2, "No such file or directory", "/proc/x"))
+    '/proc/x: No such file or directory'
+    """
+    paths = " -> ".join(str(p) for p in (exc.filename, exc.filename2) if p is not None)
+    reason = exc.strerror or str(exc)
+    return f"{paths}: {reason}" if paths else reason
 
 
 if __name__ == "__main__":

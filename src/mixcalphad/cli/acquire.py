@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from mixcalphad.cli.common import add_json_option, add_store_option, print_json, print_table
+from mixcalphad.cli.common import add_json_option, add_store_option, check_outputs, print_json, print_table
 
 
 def _data_for(args):
@@ -50,18 +50,13 @@ def _read_liquidus(path) -> dict:
 
 
 def cmd_acquire(args) -> int:
-    from pathlib import Path
-
     from mixcalphad._io import atomic_path
     from mixcalphad.acquisition.gp import VarianceGP
     from mixcalphad.acquisition.plan import PlanOptions, rank_binaries
-    from mixcalphad.errors import OutputExistsError
     from mixcalphad.model.predictor import load_default_model
     from mixcalphad.model.regressor import HMixRegressor
 
-    for target in (args.out, args.map):
-        if target and not args.force and Path(target).exists():
-            raise OutputExistsError(f"{target} exists; pass --force to replace it")
+    check_outputs(args.out, args.map, force=args.force)
     options = PlanOptions().replace(
         elements=args.elements, strategy=args.strategy, per_element=None if args.per_element == 0 else args.per_element,
         per_cost=not args.per_run, focus_elements=tuple(args.focus or ()), batch=args.batch,
@@ -83,7 +78,7 @@ def cmd_acquire(args) -> int:
         from mixcalphad.plot import periodic_uncertainty_map
 
         outputs["map"] = str(periodic_uncertainty_map(
-            plan.binaries, args.map, score="model_sigma_J",
+            plan.binaries, args.map, score="model_sigma_J", force=args.force,
             title="model σ of ΔH_mix at x = 0.5 per binary; outlined: selected, faint: excluded"))
     recorded = None
     if store is not None and not args.no_record:

@@ -12,7 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
-from mixcalphad.cli.common import add_json_option, add_store_option, print_json, print_table
+from mixcalphad.cli.common import add_json_option, add_store_option, check_outputs, print_json, print_table
 
 logger = logging.getLogger(__name__)
 
@@ -82,14 +82,6 @@ def _fit_options(args, observations=None) -> dict:
                "assessed_liquids": attrs.get("assessed_liquids", {})}
     options["temperature_model"] = _temperature_model(args)
     return options
-
-
-def _check_outputs(*paths, force: bool) -> None:
-    from mixcalphad.errors import OutputExistsError
-
-    for path in paths:
-        if path is not None and Path(path).exists() and not force:
-            raise OutputExistsError(f"{path} exists; pass --force to replace it")
 
 
 def _source_note(args, observations) -> list[str]:
@@ -183,7 +175,7 @@ def cmd_write_tdb(args) -> int:
     from mixcalphad.calphad.tdb_write import write_tdb
 
     elements = _elements(args)
-    _check_outputs(args.output, force=args.force)
+    check_outputs(args.output, force=args.force)
     observations, predictor = _observations(args), _predictor(args)
     n = len(elements) * (len(elements) - 1) // 2
     _stderr(f"[1/2] fitting {n} binaries of {len(elements)} elements", args)
@@ -209,7 +201,7 @@ def cmd_fill(args) -> int:
     from mixcalphad.calphad.binary_fit import fit_binaries
     from mixcalphad.calphad.tdb_merge import fill_plan, merge_into_tdb
 
-    _check_outputs(args.output, args.report, force=args.force)
+    check_outputs(args.output, args.report, force=args.force)
     plan = fill_plan(args.user_tdb, args.elements or ())
     fits = {}
     if plan.to_add:

@@ -79,6 +79,21 @@ def open_store(args, *, announce: bool = True):
     return store
 
 
+def check_outputs(*paths, force: bool) -> None:
+    """Refuse, before any work, to replace an existing output without ``--force`` (``None``: not asked for).
+
+    Raises
+    ------
+    OutputExistsError
+        One of ``paths`` exists and ``force`` is false.
+    """
+    from mixcalphad.errors import OutputExistsError
+
+    for path in paths:
+        if path is not None and Path(path).exists() and not force:
+            raise OutputExistsError(f"{path} exists; pass --force to replace it")
+
+
 def add_store_option(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """``--store PATH`` (default: ``$MIXCALPHAD_STORE`` or ``~/.mixcalphad/store.json``)."""
     parser.add_argument("--store", default=None,

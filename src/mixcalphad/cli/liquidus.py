@@ -5,7 +5,7 @@ import argparse
 
 import numpy as np
 
-from mixcalphad.cli.common import add_json_option, parse_grid, print_json, print_table
+from mixcalphad.cli.common import add_json_option, check_outputs, parse_grid, print_json, print_table
 
 
 def _pair(text: str) -> tuple[float, float]:
@@ -39,11 +39,12 @@ def cmd_liquidus(args) -> int:
     from mixcalphad.calphad.liquidus import liquidus
     from mixcalphad.plot import liquidus_plot
 
+    check_outputs(args.plot, force=args.force)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the caveat is printed below
         result = liquidus(args.tdb, args.elements, compositions(args), T_min=args.t_min, T_max=args.t_max,
                           liquid=args.liquid)
-    figure = liquidus_plot(result, args.plot) if args.plot else None
+    figure = liquidus_plot(result, args.plot, force=args.force) if args.plot else None
     if result.caveat and not args.json:
         import sys
 
@@ -73,4 +74,5 @@ def register(sub) -> None:
     p.add_argument("--liquid", metavar="PHASE", default=None,
                    help="the liquid phase (default LIQUID, else the database's one liquid-like phase)")
     p.add_argument("--plot", metavar="PNG", help="write a plot")
+    p.add_argument("--force", action="store_true", help="overwrite --plot")
     p.set_defaults(func=cmd_liquidus)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mixcalphad.cli.common import add_store_option, add_json_option, parse_grid, print_json, print_table
+from mixcalphad.cli.common import add_store_option, add_json_option, check_outputs, parse_grid, print_json, print_table
 
 DEFAULT_GRID = "0.05:0.95:0.05"
 
@@ -146,13 +146,14 @@ def cmd_evaluate(args) -> int:
     from mixcalphad.model.regressor import HMixRegressor
     from mixcalphad.plot import parity_plot
 
+    check_outputs(args.plot, force=args.force)
     result = nested_cross_validation(observations_for(args), HMixRegressor(random_state=args.seed),
                                      outer_folds=args.outer_folds, n_jobs=args.jobs)
     figure = None
     if args.plot:
         figure = parity_plot(result.points, "HM_MIX_kJ", "pred_kJ", args.plot, hue="miedema_class",
                              highlight=result.points["kind"] == "aimd",
-                             title="held-out systems: Miedema + RK residual vs observed")
+                             title="held-out systems: Miedema + RK residual vs observed", force=args.force)
     if args.json:
         print_json({**result.to_dict(), "figure": figure})
         return 0
@@ -200,5 +201,6 @@ def register(sub) -> None:
                           help="outer folds grouped by system (default 12, as in the founding paper)")
     evaluate.add_argument("--jobs", type=int, default=2, help="outer folds fitted in parallel")
     evaluate.add_argument("--plot", metavar="PNG", help="write a parity plot of the held-out points")
+    evaluate.add_argument("--force", action="store_true", help="overwrite --plot")
     evaluate.set_defaults(func=cmd_evaluate)
 

@@ -169,7 +169,7 @@ def _migrate_v1(db: TinyDB) -> None:
             checksum = f"sha256:{found.group(1)}"
             tab.update({"checksum": checksum, "key": observation_key({**doc, "checksum": checksum})},
                        doc_ids=[doc.doc_id])
-    db.table("meta").update({"schema_version": SCHEMA_VERSION, "migrated": _now()})
+    db.table("meta").update({"schema_version": SCHEMA_VERSION, "migrated": utc_timestamp()})
 
 
 class Store:
@@ -220,7 +220,7 @@ class Store:
             if len(db.tables()) > 0:
                 raise StoreError(f"{self.path} is a TinyDB file but not a mixcalphad store (no schema record)")
             if write:
-                db.table("meta").insert({"schema_version": SCHEMA_VERSION, "created": _now()})
+                db.table("meta").insert({"schema_version": SCHEMA_VERSION, "created": utc_timestamp()})
             return
         version = meta[0].get("schema_version")
         if version == 1 and write:
@@ -250,7 +250,7 @@ class Store:
                 seen[key] = doc
                 old = existing.get(key)
                 if old is None:
-                    new.append({**doc, "added": _now()})
+                    new.append({**doc, "added": utc_timestamp()})
                     continue
                 present = [c for c in fillable if old.get(c) is not None and doc.get(c) is not None]
                 if not _same(old, doc, compare + tuple(present)):
@@ -266,7 +266,7 @@ class Store:
                     f"{len(changed)} row(s) of table {table!r} in {self.path} would change an existing value, "
                     f"first: {doc['key']} {diffs} (stored → new); nothing was written. "
                     "Use replace=True (CLI: --replace) to overwrite on purpose.")
-            updates = {old["key"]: {**doc, "added": _now()} for old, doc in changed}
+            updates = {old["key"]: {**doc, "added": utc_timestamp()} for old, doc in changed}
             updates.update({old["key"]: fill for old, fill in completed})
             if updates:  # one write for all of them
                 tab.update(lambda stored: stored.update(updates[stored["key"]]),
@@ -424,5 +424,7 @@ def _same(old: Mapping, new: Mapping, compare: Iterable[str]) -> bool:
     return True
 
 
-def _now() -> str:
+def utc_timestamp() -> str:
+    """The current UTC time, ISO 8601 to the second (``2026-01-31T12:00:00+00:00``): when a record was
+    added, a store created, a TDB written."""
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")

@@ -9,9 +9,10 @@ Reading
 A source is a path, TDB text or the file's bytes. Bytes are decoded as UTF-8, else Latin-1 (old
 TDB files are often Latin-1); a file with NUL bytes is refused as binary. Line ends are normalised
 (pycalphad's parser chokes on ``\\r``). pycalphad's parser warnings go to the DEBUG log. A file
-pycalphad cannot parse raises :class:`~mixcalphad.errors.TDBError` naming the file and the
-parser's reason, with non-printable characters replaced and the message cut to
-:data:`MAX_MESSAGE_CHARS`, so a wrong file never prints binary garbage to a terminal.
+pycalphad cannot parse raises :class:`~mixcalphad.errors.TDBError` naming the file and, for a
+syntax error, the line and column, never the file's text (a wrong file — a password file, a CSV —
+is not echoed back); other parser reasons are quoted with non-printable characters replaced and cut
+to :data:`MAX_MESSAGE_CHARS`, so a wrong file never prints binary garbage to a terminal.
 
 The usable liquid
 -----------------
@@ -127,10 +128,27 @@ def read_database(source, *, label: str | None = None) -> Database:
         try:
             db = Database.from_string(text, fmt="tdb")
         except Exception as exc:  # pycalphad raises ParseException, ValueError, KeyError, …
-            raise TDBError(f"{label}: pycalphad cannot parse it: {type(exc).__name__}: {clean_message(exc)}") from None
+            raise TDBError(f"{label}: pycalphad cannot parse it: {parse_failure(exc)}") from None
     for w in caught:
         logger.debug("%s: %s", label, clean_message(w.message))
     return db
+
+
+def parse_failure(exc: Exception) -> str:
+    """Why pycalphad refused a TDB, without the file's text: the line and column of a syntax error
+    (pyparsing's ``ParseException``, whose message quotes the offending statement), else the
+    exception's type and cleaned message.
+
+    >>> from pycalphad import Database
+    >>> try:
+    ...     Database.from_string("ELEMENT AL FCC_A1 27 0 0 !\\nmy secret text\\n", fmt="tdb")
+    ... except Exception as exc:
+    ...     parse_failure(exc)
+    'invalid TDB syntax at line 2, column 3'
+    """
+    if type(exc).__name__ == "ParseException":
+        return f"invalid TDB syntax at line {exc.lineno}, column {exc.col}"
+    return f"{type(exc).__name__}: {clean_message(exc)}"
 
 
 def clean_message(message, limit: int = MAX_MESSAGE_CHARS) -> str:

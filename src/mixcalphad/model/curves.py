@@ -33,8 +33,10 @@ CURVE_KEYS = ("system", "source", "T_K")
 COEFFICIENTS = tuple(f"c{n}" for n in range(MAX_ORDER + 1))
 
 
-def rk_basis(t) -> np.ndarray:
-    """Powers t⁰, t¹, t² of ``t`` as columns, shape (n, 3)."""
+def rk_powers(t) -> np.ndarray:
+    """Powers t⁰, t¹, t² of ``t`` = x_P − x_Q as columns, shape (n, 3): the Redlich–Kister polynomial
+    without its x_P x_Q factor (the full design matrix is
+    :func:`mixcalphad.calphad.redlich_kister.rk_basis`)."""
     t = np.asarray(t, dtype=float).reshape(-1)
     return np.column_stack([t**n for n in range(MAX_ORDER + 1)])
 
@@ -77,7 +79,7 @@ def fit_curve(t: np.ndarray, xx: np.ndarray, excess: np.ndarray, max_order: int 
     """
     order = min(max_order, MAX_ORDER, len(np.unique(np.round(t, 9))) - 1)
     out = np.full(MAX_ORDER + 1, np.nan)
-    design = xx[:, None] * rk_basis(t)[:, : order + 1]
+    design = xx[:, None] * rk_powers(t)[:, : order + 1]
     out[: order + 1] = np.linalg.lstsq(design, excess, rcond=None)[0]
     return out
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from scipy.stats import norm
 from sklearn.base import clone
@@ -17,6 +18,7 @@ from mixcalphad.chem.binaries import parse_system
 from mixcalphad.chem.elements import MIEDEMA_COLUMNS, supported_elements
 from mixcalphad.model.metrics import bootstrap_errors, error_table, format_interval
 from mixcalphad.chem.miedema import miedema_for_observations
+from mixcalphad.errors import EvaluationError
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,21 @@ def _run_fold(estimator, rows, train_idx, test_idx, fold):
     return held, info
 
 
+def check_folds(outer_folds: int, n_systems: int, n_jobs: int = 1) -> None:
+    """Refuse fold and job counts that grouped cross-validation over ``n_systems`` systems cannot use.
+
+    >>> check_folds(1, 30)
+    Traceback (most recent call last):
+    ...
+    mixcalphad.errors.EvaluationError: outer_folds must be an integer from 2 to the number of usable binary systems (30), got 1
+    """
+    if isinstance(outer_folds, bool) or not isinstance(outer_folds, (int, np.integer)) or not 2 <= outer_folds <= n_systems:
+        raise EvaluationError(f"outer_folds must be an integer from 2 to the number of usable binary systems "
+                              f"({n_systems}), got {outer_folds!r}")
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
+        raise EvaluationError(f"n_jobs must be a non-zero integer (negative: all cores but |n_jobs| − 1), got {n_jobs!r}")
+
+
 def nested_cross_validation(observations: pd.DataFrame, estimator=None, *, outer_folds: int = 12,
                             n_jobs: int = 1, progress: bool | None = None, n_boot: int = 1000) -> CVResult:
     """Nested cross-validation grouped by binary system, plus the AIMD test.
@@ -244,6 +261,11 @@ def nested_cross_validation(observations: pd.DataFrame, estimator=None, *, outer
         Outer folds fitted in parallel (joblib processes).
     n_boot : int
         Bootstrap resamples of the intervals.
+
+    Raises
+    ------
+    EvaluationError
+        ``outer_folds`` below 2 or above the number of usable binary systems, ``n_jobs`` 0.
     """
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
@@ -252,6 +274,7 @@ def nested_cross_validation(observations: pd.DataFrame, estimator=None, *, outer
 
     estimator = HMixRegressor() if estimator is None else estimator
     rows = training_rows(observations).reset_index(drop=True)
+    check_folds(outer_folds, rows["system"].nunique(), n_jobs)
     splits = list(GroupKFold(n_splits=outer_folds).split(rows, groups=rows["system"]))
     jobs = [delayed(_run_fold)(estimator, rows, train, test, k) for k, (train, test) in enumerate(splits)]
     results = Parallel(n_jobs=n_jobs)(tqdm(jobs, desc="outer folds", unit="fold",

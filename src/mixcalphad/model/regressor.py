@@ -49,7 +49,7 @@ from mixcalphad.chem.binaries import normalize_symbol
 from mixcalphad.chem.elements import supported_elements
 from mixcalphad.chem.miedema import CLASSES, miedema_pairs
 from mixcalphad.errors import CompositionError, MixcalphadError
-from mixcalphad.model.curves import COEFFICIENTS, curve_coefficients, curve_index, oriented_points, rk_basis
+from mixcalphad.model.curves import COEFFICIENTS, curve_coefficients, curve_index, oriented_points, rk_powers
 from mixcalphad.model.features import pairs_of
 from mixcalphad.model.learners import CoefficientBoosters, CoefficientGP
 from mixcalphad.model.pair_features import GP_FEATURES, PAIR_FEATURES, feature_columns, orient_pairs, pair_features
@@ -219,7 +219,7 @@ class HMixRegressor(BaseEstimator):
         # point-level out-of-fold residuals and raw σ
         points = oriented_points(rows)
         which = curve_index(rows)
-        basis = rk_basis(points["t"].to_numpy())
+        basis = rk_powers(points["t"].to_numpy())
         xx = points["xx"].to_numpy()
         pred = points["miedema_J"].to_numpy() + xx * np.sum(oof_mean[which] * basis, axis=1)
         sigma_raw = xx * np.sqrt(np.sum((oof_sd[which] * basis)**2, axis=1))
@@ -310,7 +310,7 @@ class HMixRegressor(BaseEstimator):
         names = np.char.add(np.char.add(first.astype(str), "-"), second.astype(str))
         unique, first_row, inverse = np.unique(names, return_index=True, return_inverse=True)
         L, sd = self.predict_rk(first[first_row], second[first_row], return_std=True)
-        basis = rk_basis(1.0 - 2.0 * x_b)
+        basis = rk_powers(1.0 - 2.0 * x_b)
         xx = x_b * (1.0 - x_b)
         mean = miedema_pairs(first, second, x_b) + xx * np.sum(L[inverse] * basis, axis=1)
         if not return_std:

@@ -31,7 +31,7 @@ from mixcalphad._io import write_text
 from mixcalphad.model.metrics import regression_errors
 from mixcalphad.model.regressor import HMixRegressor, dataset_hash, training_rows
 from mixcalphad.model.predictor import load_default_model
-from mixcalphad.data.schema import OBSERVED_KINDS
+from mixcalphad.data.schema import OBSERVED_KINDS, STORED_COLUMNS
 from mixcalphad.data.store import Store, observation_key
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,19 @@ def _canonical(value):
     return json.loads(json.dumps(value, sort_keys=True, default=repr))
 
 
+def observations_hash(observations: pd.DataFrame) -> str:
+    """SHA-256 of every stored column of the observations (:data:`~mixcalphad.data.schema.STORED_COLUMNS`:
+    values, σ, kind, source, provenance, cautions, excess quantities), independent of row order.
+
+    Each decides an output: σ and kind weight the fits and the ESPEI datasets, kind and source group
+    the training curves, the references and checksums are written into the TDB.
+    """
+    columns = [c for c in STORED_COLUMNS if c in observations.columns]
+    frame = observations[columns].astype(object).where(observations[columns].notna(), None)
+    rows = sorted(json.dumps(row, sort_keys=True, default=repr) for row in frame.to_dict("records"))
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()
+
+
 class Campaign:
     """Refit everything from a store into an output folder.
 
@@ -173,7 +186,8 @@ class Campaign:
 
     def inputs_key(self, observations: pd.DataFrame, flags: pd.DataFrame, assessed: Mapping | None = None,
                    entropy=None) -> str:
-        """SHA-256 over everything that determines the outputs: the training data, the store's flags
+        """SHA-256 over everything that determines the outputs: the observations, every stored column
+        (:func:`observations_hash`), the store's flags
         and assessments kept whole, the element set, the estimator's parameters, the excess-entropy
         model (``entropy``: the :class:`LearnedEntropy` rule of these observations, fitted here when
         not given), the fit and plan options and the code version."""
@@ -183,7 +197,7 @@ class Campaign:
             entropy = None
         else:  # the learned excess-entropy rule of these observations (given, or fitted here)
             entropy = (entropy or self.entropy_rule(observations)).model.to_dict()
-        inputs = {"version": __version__, "training_hash": dataset_hash(training_rows(observations)),
+        inputs = {"version": __version__, "observations": observations_hash(observations),
                   "entropy_model": _canonical(entropy),
                   "flags": flag_rows, "assessed_whole": kept, "elements": list(self.elements or supported_elements()),
                   "estimator": self._estimator_params(), "fit_options": _canonical(self.fit_options),
@@ -341,5 +355,6 @@ class Campaign:
         files["plan"] = self.out / "plan.csv"
         files["periodic_map"] = periodic_uncertainty_map(plan.binaries, self.out / "periodic_map.png",
                                                          score="model_sigma_J",
-                                                         title="model σ at x = 0.5 per binary; colour: cluster")
+                                                         title="model σ at x = 0.5 per binary; colour: cluster",
+                                                         force=True)
         return table

@@ -44,6 +44,7 @@ from typing import Iterable, Mapping
 import numpy as np
 
 from mixcalphad._io import atomic_path, write_text
+from mixcalphad.calphad.espei_check import input_yaml, phase_models_json
 from mixcalphad.calphad.espei_io import generate_input, hm_mix_dataset, mcmc_input, run_espei_input
 from mixcalphad.calphad.excess_entropy import DEFAULT_RULE, pair_temperature_model, temperature_rule
 from mixcalphad.calphad.redlich_kister import KAPTAY_DEFAULT_TAU_K, rk_basis
@@ -336,11 +337,9 @@ def _prepare(out: Path, force: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def _yaml(settings: dict, what: str) -> str:
-    import yaml
-
+def _yaml_header(what: str) -> str:
     return (f"# ESPEI input ({what}) written by mixcalphad espei-seed; run `espei --input <this file>` "
-            "from this folder.\n" + yaml.safe_dump(settings, sort_keys=False))
+            "from this folder.\n")
 
 
 def seed_espei(datasets_dir, a: str, b: str, out_dir, *, predictor=None, weight: float = DEFAULT_WEIGHT,
@@ -401,6 +400,8 @@ def seed_espei(datasets_dir, a: str, b: str, out_dir, *, predictor=None, weight:
             raise DatasetError(f"cannot read the phase models {phase_models}: {exc}") from None
     else:
         models = phase_models or infer_phase_models([d for _, d in records], A, B)
+    label = str(phase_models) if isinstance(phase_models, (str, Path)) else "phase models"
+    phases_text = phase_models_json(models, label=label)  # ESPEI validates what we write, before writing
     left_out = []
     kept = []
     for path, data in records:
@@ -416,25 +417,10 @@ def seed_espei(datasets_dir, a: str, b: str, out_dir, *, predictor=None, weight:
         from mixcalphad.model.predictor import load_default_predictor
 
         predictor = load_default_predictor()
-    out = Path(out_dir)
-    _prepare(out, force)
     split = start_tdb  # the MCMC reads datasets/liquid only when it refines the liquid alone
-    written = []
-    for path, data in kept:
-        rel = path.relative_to(root)
-        parts = split_zpf_regions(data) if split else {"liquid": None}
-        for group, part in parts.items():
-            text = path.read_text(encoding="utf-8") if part is None else json.dumps(part, indent=1) + "\n"
-            written.append(write_text(out / "datasets" / group / rel, text))
-    predicted = []
-    if hmix_datasets:
-        for stem, data in predicted_hmix_datasets(A, B, predictor, weight=weight):
-            predicted.append(write_text(out / "datasets" / "liquid" / "mixcalphad" / f"{stem}.json",
-                                        json.dumps(data, indent=1) + "\n"))
-    phases = write_text(out / PHASES_JSON, json.dumps(models, indent=2) + "\n")
     symbols: tuple[str, ...] = ()
     values: dict[str, float] = {}
-    start_path = None
+    db = chains = None
     if start_tdb:
         kappa = pair_temperature_model(temperature_rule(DEFAULT_RULE), A, B).kappa
         if start == "prediction":
@@ -450,13 +436,11 @@ def seed_espei(datasets_dir, a: str, b: str, out_dir, *, predictor=None, weight:
         else:
             roles = {**{f"a{n}": -1.0 for n in range(order + 1)}, "b0": -1e-3}
         db, names = start_database(A, B, roles)
-        start_path = write_text(out / START_TDB, db.to_string(fmt="tdb"))
         symbols = tuple(names)
         values = {name: float(roles[role]) for name, role in names.items()}
     gen = generate_input(phase_models_path=PHASES_JSON, datasets="datasets", output_db=GENERATED_TDB)
     if start_tdb:
         gen["generate_parameters"]["input_db"] = START_TDB
-    generate_yaml = write_text(out / GENERATE_YAML, _yaml(gen, "generate_parameters"))
     mcmc = mcmc_input(input_db=GENERATED_TDB, symbols=symbols or None, iterations=iterations,
                       chains_per_parameter=chains_per_parameter, chain_std_deviation=chain_std_deviation,
                       phase_models_path=PHASES_JSON, datasets="datasets/liquid" if split else "datasets",
@@ -466,12 +450,32 @@ def seed_espei(datasets_dir, a: str, b: str, out_dir, *, predictor=None, weight:
         rng = np.random.default_rng(0)
         spread = np.array([NONE_SPREAD[1] if names[s] == "b0" else NONE_SPREAD[0] for s in symbols])
         chains = rng.normal(0.0, spread, size=(chains_per_parameter * len(symbols), 1, len(symbols)))
-        with atomic_path(out / INITIAL_CHAINS) as tmp, open(tmp, "wb") as fh:
-            np.save(fh, chains)
         mcmc["mcmc"]["restart_trace"] = INITIAL_CHAINS
         for key in ("chains_per_parameter", "chain_std_deviation"):
             mcmc["mcmc"].pop(key, None)
-    mcmc_yaml = write_text(out / MCMC_YAML, _yaml(mcmc, "MCMC of the liquid" if split else "MCMC"))
+    generate_text = input_yaml(gen, _yaml_header("generate_parameters"))
+    mcmc_text = input_yaml(mcmc, _yaml_header("MCMC of the liquid" if split else "MCMC"))
+    out = Path(out_dir)
+    _prepare(out, force)
+    written = []
+    for path, data in kept:
+        rel = path.relative_to(root)
+        parts = split_zpf_regions(data) if split else {"liquid": None}
+        for group, part in parts.items():
+            text = path.read_text(encoding="utf-8") if part is None else json.dumps(part, indent=1) + "\n"
+            written.append(write_text(out / "datasets" / group / rel, text))
+    predicted = []
+    if hmix_datasets:
+        for stem, data in predicted_hmix_datasets(A, B, predictor, weight=weight):
+            predicted.append(write_text(out / "datasets" / "liquid" / "mixcalphad" / f"{stem}.json",
+                                        json.dumps(data, indent=1) + "\n"))
+    phases = write_text(out / PHASES_JSON, phases_text)
+    start_path = write_text(out / START_TDB, db.to_string(fmt="tdb")) if db is not None else None
+    if chains is not None:
+        with atomic_path(out / INITIAL_CHAINS) as tmp, open(tmp, "wb") as fh:
+            np.save(fh, chains)
+    generate_yaml = write_text(out / GENERATE_YAML, generate_text)
+    mcmc_yaml = write_text(out / MCMC_YAML, mcmc_text)
     logger.info("espei-seed %s-%s: %d datasets kept, %d left out, %d predicted", A, B, len(written),
                 len(left_out), len(predicted))
     return SeedResult(folder=out, binary=f"{A}-{B}", datasets=tuple(written), predicted=tuple(predicted),

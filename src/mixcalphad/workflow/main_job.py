@@ -142,7 +142,8 @@ def run_main_job(out: str | Path, store: Store, *, evaluate: bool = True, plan_s
     baseline = miedema_baseline(observations)
     figures = {"miedema_parity": parity_plot(
         baseline.points, "HM_MIX_kJ", "miedema_kJ", out / "miedema_parity.png", hue="miedema_class",
-        highlight=baseline.points["kind"] == "aimd", title="Miedema liquid model vs assessed and AIMD ΔH_mix")}
+        highlight=baseline.points["kind"] == "aimd", title="Miedema liquid model vs assessed and AIMD ΔH_mix",
+        force=True)}
     number = 2
     cv = None
     if evaluate:
@@ -150,7 +151,7 @@ def run_main_job(out: str | Path, store: Store, *, evaluate: bool = True, plan_s
         cv = nested_cross_validation(observations, make_estimator(), n_jobs=n_jobs)
         figures["model_parity"] = parity_plot(cv.points, "HM_MIX_kJ", "pred_kJ", out / "model_parity.png",
                                               hue="miedema_class", highlight=cv.points["kind"] == "aimd",
-                                              title="held-out systems: Miedema + learned correction")
+                                              title="held-out systems: Miedema + learned correction", force=True)
         number += 1
     say(number, total, "training (the shipped model when the data are the default ones), fitting every binary, "
                        "writing the TDB and ESPEI datasets, ranking the next AIMD systems")
@@ -166,7 +167,7 @@ def run_main_job(out: str | Path, store: Store, *, evaluate: bool = True, plan_s
     known = set(elements) if elements else None
     showcase = [s for s in SHOWCASE if known is None or set(s.split("-")) <= known]
     if showcase:
-        figures["hmix_curves"] = hmix_curves(model, showcase, observations, out / "hmix_curves.png")
+        figures["hmix_curves"] = hmix_curves(model, showcase, observations, out / "hmix_curves.png", force=True)
     return MainJobResult(out=out, store=store.path, counts={**build.counts(), "store_observations": len(observations)}, baseline=baseline,
                          evaluation=cv, campaign=report, vasp_runs=runs, figures=figures,
                          wall_time_s=round(time.perf_counter() - started, 1))
