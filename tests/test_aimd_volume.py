@@ -83,12 +83,12 @@ def test_vinet_pressure_energy_and_derivatives_are_consistent():
     th = (13.0, 800.0, 5.5, -4.0, 150.0, 0.7)
     v, h = 12.1, 1e-5
     assert isotherm.bulk_modulus_kbar(v, th) == pytest.approx(
-        -v * (isotherm.pressure_kbar(v + h, th) - isotherm.pressure_kbar(v - h, th)) / (2 * h), rel=1e-6)
+        -v * (isotherm.isotherm_pressure_kbar(v + h, th) - isotherm.isotherm_pressure_kbar(v - h, th)) / (2 * h), rel=1e-6)
     assert isotherm.vinet_work_eV(v, 13.0, 800.0, 5.5) == pytest.approx(
-        quad(lambda u: float(isotherm.pressure_kbar(u, th)), 13.0, v)[0] / KBAR_PER_EV_A3, rel=1e-8)
+        quad(lambda u: float(isotherm.isotherm_pressure_kbar(u, th)), 13.0, v)[0] / KBAR_PER_EV_A3, rel=1e-8)
     assert isotherm.dE_dV_eV_A3(v, th) == pytest.approx((isotherm.energy_eV(v + h, th) - isotherm.energy_eV(v - h, th)) / (2 * h),
                                                    rel=1e-6)
-    assert isotherm.energy_eV(13.0, th) == -4.0 and isotherm.pressure_kbar(13.0, th) == 0.0
+    assert isotherm.energy_eV(13.0, th) == -4.0 and isotherm.isotherm_pressure_kbar(13.0, th) == 0.0
 
 
 def noisy_stages(p, E, volumes, sem_p, sem_e, rng):

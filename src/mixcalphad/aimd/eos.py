@@ -50,7 +50,7 @@ def vinet_work_eV(v: np.ndarray, v0: float, K0: float, Kp: float) -> np.ndarray:
     return -f / KBAR_PER_EV_A3
 
 
-def pressure_kbar(v, theta: Sequence[float]) -> np.ndarray:
+def isotherm_pressure_kbar(v, theta: Sequence[float]) -> np.ndarray:
     """p(v), kbar, of parameters θ (:data:`PARAMETERS`)."""
     v0, K0, Kp = theta[:3]
     return vinet_pressure_kbar(v, v0, K0, Kp)
@@ -75,7 +75,7 @@ def dE_dV_eV_A3(v, theta: Sequence[float]) -> np.ndarray:
     """(∂E/∂V)_T = A(v) − p(v), eV/Å³."""
     v0, K0, Kp, E0, A0, a1 = theta
     A = A0 * (1.0 + a1 * (np.asarray(v, float) - v0) / v0)
-    return (A - pressure_kbar(v, theta)) / KBAR_PER_EV_A3
+    return (A - isotherm_pressure_kbar(v, theta)) / KBAR_PER_EV_A3
 
 
 def correction_eV_kbar(v, theta: Sequence[float]) -> np.ndarray:
@@ -125,7 +125,7 @@ class IsothermFit:
     def covariance_with(self, v_A3: float, p_se_kbar: float, e_se_eV: float) -> np.ndarray:
         """The covariance θ would have with one more stage at ``v_A3`` (SEMs as given): the linearised
         update (Σ⁻¹ + jᵀj/b)⁻¹, b the Birge factor of this fit, for choosing where the next stage goes."""
-        jp = self.gradient(lambda th: pressure_kbar(v_A3, th)) / p_se_kbar
+        jp = self.gradient(lambda th: isotherm_pressure_kbar(v_A3, th)) / p_se_kbar
         je = self.gradient(lambda th: energy_eV(v_A3, th)) / e_se_eV
         birge = self.chi2_red if self.chi2_red > 1.0 else 1.0
         precision = np.linalg.pinv(np.asarray(self.cov, float)) + (np.outer(jp, jp) + np.outer(je, je)) / birge
@@ -186,7 +186,7 @@ def fit_isotherm(v_A3: Sequence[float], p_kbar: Sequence[float], p_se_kbar: Sequ
     --------
     >>> th = (13.0, 1000.0, 5.0, -4.0, 150.0, 0.0)
     >>> v = np.array([12.5, 13.0, 13.5, 14.0])
-    >>> fit = fit_isotherm(v, pressure_kbar(v, th), [0.5] * 4, energy_eV(v, th), [1e-4] * 4)
+    >>> fit = fit_isotherm(v, isotherm_pressure_kbar(v, th), [0.5] * 4, energy_eV(v, th), [1e-4] * 4)
     >>> round(fit.v0_A3, 3), round(fit.H0_eV, 4)
     (13.0, -4.0)
     """
@@ -202,7 +202,7 @@ def fit_isotherm(v_A3: Sequence[float], p_kbar: Sequence[float], p_se_kbar: Sequ
         return None
 
     def residuals(th: np.ndarray) -> np.ndarray:
-        return np.concatenate([(p - pressure_kbar(v, th)) / sp, (e - energy_eV(v, th)) / se,
+        return np.concatenate([(p - isotherm_pressure_kbar(v, th)) / sp, (e - energy_eV(v, th)) / se,
                                [(th[2] - K_PRIME) / K_PRIME_SE, th[5] / THERMAL_PRESSURE_EXPONENT]])
 
     lower = [0.5 * v.min(), 1e-3 * start[1], 1.05, -np.inf, -np.inf, -np.inf]

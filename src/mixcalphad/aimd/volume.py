@@ -138,7 +138,7 @@ class VolumeFit:
         if self.isotherm is None:
             return float("nan"), float("inf")
         v = self._v(volume_A3)
-        return self.isotherm.value_and_se(lambda th: eos.pressure_kbar(v, th), cov)
+        return self.isotherm.value_and_se(lambda th: eos.isotherm_pressure_kbar(v, th), cov)
 
     def K_T_kbar_at(self, volume_A3: float) -> float:
         """K_T = −V·dp/dV of the fit at a cell volume, kbar (the guess without a fit)."""
@@ -282,7 +282,7 @@ def fit_volume(points: Sequence[VolumePoint], *, n_atoms: int, clip: float = PRO
     Examples
     --------
     >>> th = (10.0, 500.0, 5.0, -5.0, 100.0, 0.0)              # v0 Å³/atom, K0 kbar, K′, E0, A0, a1
-    >>> pts = [VolumePoint(str(v), 100 * v, float(eos.pressure_kbar(v, th)), 0.5,
+    >>> pts = [VolumePoint(str(v), 100 * v, float(eos.isotherm_pressure_kbar(v, th)), 0.5,
     ...                    float(eos.energy_eV(v, th)), 1e-4, 100) for v in (9.6, 10.0, 10.4)]
     >>> fit = fit_volume(pts, n_atoms=100)
     >>> round(fit.V_zero_A3, 1), round(fit.K_T_GPa, 1), round(fit.H_zero_eV, 4), fit.accepted
