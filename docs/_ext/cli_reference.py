@@ -11,11 +11,6 @@ from __future__ import annotations
 import argparse
 import re
 
-from docutils import nodes
-from docutils.statemachine import StringList
-from sphinx.util.docutils import SphinxDirective
-from sphinx.util.nodes import nested_parse_with_titles
-
 _RST_SPECIAL = re.compile(r"([\\*`|_])")
 
 
@@ -82,19 +77,23 @@ def cli_reference_rst(parser: argparse.ArgumentParser | None = None, prog: str =
     return "\n".join(lines) + "\n"
 
 
-class CliReference(SphinxDirective):
-    """``.. mixcalphad-cli::`` — the generated reference of every command."""
-
-    has_content = False
-
-    def run(self) -> list[nodes.Node]:
-        node = nodes.section()
-        node.document = self.state.document
-        text = cli_reference_rst()
-        nested_parse_with_titles(self.state, StringList(text.splitlines(), source="mixcalphad.cli"), node)
-        return node.children
-
-
 def setup(app):
+    """Register ``.. mixcalphad-cli::``, which inserts :func:`cli_reference_rst` (Sphinx imported here
+    only, so that the tests can import this module without the docs extra)."""
+    from docutils import nodes
+    from docutils.statemachine import StringList
+    from sphinx.util.docutils import SphinxDirective
+    from sphinx.util.nodes import nested_parse_with_titles
+
+    class CliReference(SphinxDirective):
+        has_content = False
+
+        def run(self):
+            node = nodes.section()
+            node.document = self.state.document
+            lines = StringList(cli_reference_rst().splitlines(), source="mixcalphad.cli")
+            nested_parse_with_titles(self.state, lines, node)
+            return node.children
+
     app.add_directive("mixcalphad-cli", CliReference)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
