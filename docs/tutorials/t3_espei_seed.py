@@ -38,7 +38,9 @@ from mixcalphad.workflow.espei_seed import liquid_hmix_points, read_binary_datas
 
 work = Path(tempfile.mkdtemp(prefix="mixcalphad-t3-"))
 os.environ["MIXCALPHAD_STORE"] = str(work / "store.json")   # never the user's ~/.mixcalphad
-datasets = Path(__file__).resolve().parents[2] / "tests" / "data" / "espei-datasets"
+# the repository's test fixtures (the build runs this script from docs/tutorials)
+root = next(p for p in (Path.cwd(), *Path.cwd().parents) if (p / "tests" / "data").is_dir())
+datasets = root / "tests" / "data" / "espei-datasets"
 
 run = work / "cr-ni-seeded"
 status = mixcalphad(["espei-seed", str(datasets), "--binary", "CR", "NI", "-o", str(run),

@@ -82,7 +82,9 @@ assert mixcalphad(refit) == 0
 # :func:`run_campaign` of the fixtures plays the cluster: it runs every job listed in
 # ``volume_jobs.txt`` / ``production_jobs.txt`` and calls the same step as ``aimd status
 # --advance`` until nothing is left. The designed truth: ΔH_mix(x = 0.5) = +10 kJ/mol.
-fixtures_path = Path(__file__).resolve().parents[2] / "tests" / "data" / "aimd" / "make_fixtures.py"
+# the repository's test fixtures (the build runs this script from docs/tutorials)
+root = next(p for p in (Path.cwd(), *Path.cwd().parents) if (p / "tests" / "data").is_dir())
+fixtures_path = root / "tests" / "data" / "aimd" / "make_fixtures.py"
 spec = importlib.util.spec_from_file_location("make_fixtures", fixtures_path)
 fixtures = importlib.util.module_from_spec(spec)
 sys.modules["make_fixtures"] = fixtures
