@@ -83,6 +83,7 @@ sphinx_gallery_conf = {
     "plot_gallery": "True",
     "reset_modules": ("matplotlib",),
     "matplotlib_animations": False,
+    "capture_repr": (),                      # show what the tutorials print, not the last value
 }
 
 # ----------------------------------------------------------------------------- HTML
@@ -94,4 +95,6 @@ html_theme_options = {
     "show_toc_level": 2,
     "secondary_sidebar_items": ["page-toc"],
 }
+# pages without sub-pages: no empty left sidebar
+html_sidebars = {page: [] for page in ("getting_started", "concepts", "cli", "benchmarks", "data", "development")}
 html_show_sourcelink = False

@@ -79,13 +79,6 @@ for label, value in rms.items():
 inside = np.abs(mean - assessed) <= 2 * sigma
 print(f"assessment inside the blind prediction's 2σ band at {inside.sum()} of {x.size} compositions")
 
-fig, (ax_h, ax_t) = plt.subplots(1, 2, figsize=(10, 4))
-ax_h.fill_between(x, (mean - 2 * sigma) / 1000, (mean + 2 * sigma) / 1000, alpha=0.2, label="blind prediction ±2σ")
-ax_h.plot(x, assessed / 1000, "k-", lw=2, label="assessment (cumg.tdb)")
-for label, h in curves.items():
-    ax_h.plot(x, h / 1000, "--" if label == "Miedema" else "-", label=label)
-ax_h.set(xlabel="x(Mg)", ylabel="ΔH_mix (kJ/mol of atoms)", title=f"Cu–Mg liquid, {T:.0f} K")
-ax_h.legend(fontsize=8)
 
 # %%
 # The liquidus with the assessed solids
@@ -107,11 +100,6 @@ print("x(Mg)   " + "  ".join(f"{v:5.1f}" for v in x_liq))
 for label, temps in T_liq.items():
     print(f"{label:13s}" + "  ".join(f"{t:5.0f}" for t in temps))
 
-for label, temps in T_liq.items():
-    ax_t.plot(x_liq, temps, "k-o" if label == "assessment" else "-s", label=label, lw=2 if label == "assessment" else 1)
-ax_t.set(xlabel="x(Mg)", ylabel="liquidus (K)", title="Cu–Mg liquidus, assessed solids")
-ax_t.legend(fontsize=8)
-fig.tight_layout()
 
 # %%
 # Why 4 kJ/mol make 300 K
@@ -129,6 +117,24 @@ g_ex = {label: np.asarray(calculate(d, ["CU", "MG"], "LIQUID", T=T, P=101325, N=
 mid = int(np.argmin(np.abs(x - 0.5)))
 for label, g in g_ex.items():
     print(f"G_ex(x = 0.5, {T:.0f} K), {label}: {g[mid] / 1000:.2f} kJ/mol")
+
+# %%
+# The figure
+# ----------
+# Left: ΔH_mix of the three liquids and the blind prediction's ±2σ band. Right: the liquidus each
+# liquid gives with the assessed solids.
+fig, (ax_h, ax_t) = plt.subplots(1, 2, figsize=(10, 4))
+ax_h.fill_between(x, (mean - 2 * sigma) / 1000, (mean + 2 * sigma) / 1000, alpha=0.2, label="blind prediction ±2σ")
+ax_h.plot(x, assessed / 1000, "k-", lw=2, label="assessment (cumg.tdb)")
+for label, h in curves.items():
+    ax_h.plot(x, h / 1000, "--" if label == "Miedema" else "-", label=label)
+ax_h.set(xlabel="x(Mg)", ylabel="ΔH_mix (kJ/mol of atoms)", title=f"Cu–Mg liquid, {T:.0f} K")
+ax_h.legend(fontsize=8)
+for label, temps in T_liq.items():
+    ax_t.plot(x_liq, temps, "k-o" if label == "assessment" else "-s", label=label, lw=2 if label == "assessment" else 1)
+ax_t.set(xlabel="x(Mg)", ylabel="liquidus (K)", title="Cu–Mg liquidus, assessed solids")
+ax_t.legend(fontsize=8)
+fig.tight_layout()
 
 # %%
 # What the numbers say
