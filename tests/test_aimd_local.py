@@ -4,12 +4,13 @@ import json
 import numpy as np
 import pytest
 
-from mixcalphad.cli.aimd import main as aimd_main
 from mixcalphad.errors import OptionalDependencyError, ProtocolError
 from mixcalphad.aimd.calculators import make_calculator, pressure_kbar
 from mixcalphad.aimd.local import run_local_md, run_local_md_many
 from mixcalphad.aimd.settings import KBAR_PER_EV_A3, LocalSettings
 from mixcalphad.data.store import Store
+
+from helpers import run_cli
 
 SHORT = {"n_atoms": 32, "ps": 0.36, "stage_ps": 0.09, "max_stages": 4, "parallel": "serial", "seed": 1}
 
@@ -120,12 +121,12 @@ def test_pure_references_are_shared_and_dask_matches_serial():
 
 
 def test_md_cli(tmp_path, capsys):
-    code = aimd_main(["md", "CU", "NI", "--atoms", "8", "--ps", "0.03", "--stage-ps", "0.015", "--parallel",
+    code = run_cli(["md", "CU", "NI", "--atoms", "8", "--ps", "0.03", "--stage-ps", "0.015", "--parallel",
                       "serial", "--store", str(tmp_path / "s.json"), "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and out["system"] == "CU-NI" and out["kind"] == "md" and out["unit"] == "J/mol of atoms"
     assert list(Store(tmp_path / "s.json").observations(kind="md")["source"]) == [out["source"]]
-    code = aimd_main(["md", "CU", "IR", "--atoms", "8", "--no-store"])
+    code = run_cli(["md", "CU", "IR", "--atoms", "8", "--no-store"])
     assert code == 2 and capsys.readouterr().err.startswith("error: EMT has no parameters for IR")
 
 

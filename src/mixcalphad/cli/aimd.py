@@ -5,7 +5,6 @@ the main program prints as one line.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 
 
@@ -237,23 +236,3 @@ def register(subparsers) -> None:
     md.add_argument("--replace", action="store_true", help="overwrite a stored value that changed")
     md.set_defaults(func=cmd_md)
 
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry with the same error handling as ``mixcalphad`` (for tests and scripts)."""
-    import logging
-
-    from mixcalphad.errors import MixcalphadError
-
-    parser = argparse.ArgumentParser(prog="mixcalphad")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return args.func(args)
-    except MixcalphadError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
