@@ -103,8 +103,12 @@ def test_cli_write_tdb(tmp_path, capsys, default_double):
     assert any(n.startswith("solids: SGTE SER phase and solid stable below Tm of each element as one-element")
                for n in read_provenance(out).notes)
     assert run_cli(["write-tdb", "--elements", "AL", "-o", str(tmp_path / "x.tdb"), "--no-store"]) == 2
+    assert "error: give at least two elements" in capsys.readouterr().err
     assert run_cli(["write-tdb", "--all", "--elements", "AL", "CU", "-o", str(tmp_path / "x.tdb")]) == 2
+    assert "error: give --elements or --all, not both" in capsys.readouterr().err
     assert run_cli(["write-tdb", "--elements", "AL", "CU", "--tau", "9", "-o", str(tmp_path / "x.tdb")]) == 2
+    assert "error: --tau applies only with --temperature-model kaptay" in capsys.readouterr().err
+    assert not (tmp_path / "x.tdb").exists()
 
 def test_cli_write_tdb_uses_store_observations(tmp_path, capsys, store):
     x = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
