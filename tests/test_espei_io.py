@@ -181,6 +181,10 @@ def test_cli_espei_datasets(tmp_path, capsys, monkeypatch):
     assert check_espei_datasets(out / "datasets") == []
     assert run_cli(["espei-datasets", "--elements", "CU", "NI", "-o", str(out), "--no-store"]) == 2
     assert "--force" in capsys.readouterr().err
+    # one MCMC iteration would leave ESPEI 0.9 writing every refined parameter as 0
+    one = tmp_path / "one"
+    assert run_cli(["espei-datasets", "--elements", "CU", "NI", "-o", str(one), "--no-store", "--iterations", "1"]) == 2
+    assert "MCMC iterations = 1: use at least 2" in capsys.readouterr().err and not one.exists()
 
 
 def test_binaries_restrict_the_mcmc_symbols_and_a_seed_tdb_is_used(tmp_path):
