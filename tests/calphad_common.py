@@ -1,5 +1,4 @@
 """Shared fixtures and helpers of the Calphad-layer tests (test_database, test_tdb_write, …)."""
-import argparse
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +10,6 @@ from pycalphad import variables as v
 
 from mixcalphad.calphad.binary_fit import fit_binaries
 from mixcalphad.calphad.tdb_write import write_tdb
-from mixcalphad.errors import MixcalphadError
 
 from conftest import MiedemaDouble
 
@@ -40,19 +38,6 @@ def g_value(db, phase, el, T):
                        and [s.name for s in p["constituent_array"][0]] == [el])
     expr = Model.symbol_replace(params[0]["parameter"], {se.Symbol(k): e for k, e in db.symbols.items()})
     return float(se.sympify(expr).subs({v.T: T}))
-
-
-def run_cli(argv):
-    from mixcalphad.cli import calphad
-
-    parser = argparse.ArgumentParser(prog="mixcalphad")
-    calphad.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except MixcalphadError as exc:
-        print(f"error: {exc}")
-        return 2
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 """aimd.incar, aimd.scheduler and the time-step rule: NBANDS, MAXMIX, NCORE/KPAR against the SLURM ranks,
 POTIM from the lightest mass and T, ≥ 10 ps kept after equilibration, restarts that continue."""
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -17,15 +16,7 @@ from mixcalphad.aimd.vasp import prepare_vasp_runs, read_manifest
 from mixcalphad.aimd.trajectory import read_incar
 from mixcalphad.aimd.vasp_outputs import scan_steps
 
-
-def load_fixtures():
-    name = "mixcalphad_aimd_fixtures"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "data" / "aimd" / "make_fixtures.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+from helpers import load_fixtures
 
 
 fx = load_fixtures()

@@ -1,30 +1,19 @@
 """A whole synthetic campaign: prepare → (fake VASP) → status/advance → hmix → ingest, with designed
 ΔH_mix; mixed settings, flagged runs and store conflicts write nothing."""
 import dataclasses
-import importlib.util
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-from mixcalphad.cli import main as aimd_main
 from mixcalphad.errors import IngestError, MissingRunFilesError, SettingsMismatchError
 from mixcalphad.aimd.ingest import COLLECTION, RUNS_TABLE, hmix_from_folders, ingest_vasp_runs
 from mixcalphad.aimd.status import advance_runs, runs_status
 from mixcalphad.aimd.vasp import prepare_vasp_runs, read_manifest
 from mixcalphad.data.store import Store
 
-
-def load_fixtures():
-    name = "mixcalphad_aimd_fixtures"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "data" / "aimd" / "make_fixtures.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+from helpers import load_fixtures, run_cli
 
 
 fx = load_fixtures()
@@ -52,7 +41,7 @@ def copy_of(campaign, tmp_path) -> Path:
 
 
 def cli_json(capsys, *argv):
-    code = aimd_main(list(argv))
+    code = run_cli(list(argv))
     out = capsys.readouterr()
     return code, (json.loads(out.out) if out.out.strip().startswith("{") else out.out), out.err
 

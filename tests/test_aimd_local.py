@@ -4,12 +4,13 @@ import json
 import numpy as np
 import pytest
 
-from mixcalphad.cli import main as aimd_main
 from mixcalphad.errors import OptionalDependencyError, ProtocolError
 from mixcalphad.aimd.calculators import make_calculator, pressure_kbar
 from mixcalphad.aimd.local import run_local_md, run_local_md_many
 from mixcalphad.aimd.settings import KBAR_PER_EV_A3, LocalSettings
 from mixcalphad.data.store import Store
+
+from helpers import run_cli
 
 SHORT = {"n_atoms": 32, "ps": 0.36, "stage_ps": 0.09, "max_stages": 4, "parallel": "serial", "seed": 1}
 
@@ -24,7 +25,20 @@ def test_short_emt_cu_ni_run_end_to_end(cuni):
     res, store = cuni
     m = res.mixing
     assert m.system == "CU-NI" and m.x_B == 0.5 and m.T_K == 1750.0        # Ni melts at 1728 K
-    assert -6000 < m.HM_MIX_J < 10000 and 100 < m.sigma_J < 5000           # EMT: ≈ +2 kJ/mol, noisy here
+    # ΔH_mix = H_CuNi − ½ H_Cu − ½ H_Ni, σ² = σ_CuNi² + ¼ σ_Cu² + ¼ σ_Ni²; eV/atom → J/mol by e·N_A
+    h0 = {role: (run.analysis.H0_eV, run.analysis.H0_sem_eV) for role, run in res.runs.items()}
+    assert {res.runs[r].run_id for r in h0} == {"CU32_1750K", "NI32_1750K", "CU16NI16_1750K"}
+    ev = 96485.33212  # J/mol per eV/atom: e·N_A to 10 digits
+    assert m.HM_MIX_J == pytest.approx((h0["alloy"][0] - (h0["pure_a"][0] + h0["pure_b"][0]) / 2) * ev, rel=1e-12)
+    assert m.sigma_J == pytest.approx(np.sqrt(h0["alloy"][1]**2 + (h0["pure_a"][1]**2 + h0["pure_b"][1]**2) / 4) * ev,
+                                      rel=1e-12)
+    # 0.36 ps of 32 atoms cannot resolve EMT's +1.8 kJ/mol (the slow test below does): over seeds 0–29
+    # ΔH_mix spreads with sd 3.8 kJ/mol about +1.2 (range −6.2 … +9.5; benchmarks/aimd_seed_spread.py), and
+    # the reported σ (0.4–1.7 kJ/mol) is 3.5 times too small, as the "short" flags say. What it can check is
+    # the seeded result: seed 1 gives −254.0 ± 1386.7 J/mol, unchanged with numpy's AVX-512/AVX2 loops and
+    # OpenBLAS's Haswell/Nehalem kernels switched off (NPY_DISABLE_CPU_FEATURES, OPENBLAS_CORETYPE)
+    assert m.HM_MIX_J == pytest.approx(-254.03, abs=1.0) and m.sigma_J == pytest.approx(1386.73, abs=1.0)
+    assert "indistinguishable_from_zero" in m.flags                        # |ΔH| < 2σ
     for role, run in res.runs.items():
         a = run.analysis
         assert a.n_atoms == 32 and a.n_steps == 120
@@ -96,18 +110,38 @@ def test_mlip_calculators_are_optional(name, package):
             make_calculator(name, model="7net-omat")
 
 
-@pytest.mark.parametrize("thermostat", ["nose-hoover", "bussi"])
-def test_other_thermostats_run(thermostat):
-    res = run_local_md("AG", "AU", n_atoms=8, ps=0.03, stage_ps=0.015, max_stages=3, parallel="serial",
-                       thermostat=thermostat)
-    assert np.isfinite(res.HM_MIX_J) and res.runs["alloy"].analysis.n_steps == 10
+@pytest.mark.parametrize("thermostat, dynamics", [("nose-hoover", "NoseHooverChainNVT"), ("bussi", "Bussi")])
+def test_other_thermostats_run(thermostat, dynamics, monkeypatch):
+    from mixcalphad.aimd import local
+
+    built = []
+
+    def spy(atoms, settings, rng):
+        built.append(local_dynamics(atoms, settings, rng))
+        return built[-1]
+
+    local_dynamics = local._dynamics
+    monkeypatch.setattr(local, "_dynamics", spy)
+    kw = dict(n_atoms=8, ps=0.03, stage_ps=0.015, max_stages=3, parallel="serial")
+    res = run_local_md("AG", "AU", thermostat=thermostat, **kw)
+    # every segment of the three runs (volume stages and production) is integrated by that thermostat
+    assert built and {type(d).__name__ for d in built} == {dynamics}
+    assert res.settings.thermostat == thermostat and res.runs["alloy"].analysis.n_steps == 10
+    # the thermostat is part of the settings, hence of the runs' seeds: another trajectory than Langevin's
+    built.clear()
+    langevin = run_local_md("AG", "AU", **kw)
+    assert {type(d).__name__ for d in built} == {"Langevin"} and langevin.HM_MIX_J != res.HM_MIX_J
+    h0 = {role: run.analysis.H0_eV for role, run in res.runs.items()}
+    assert res.HM_MIX_J == pytest.approx((h0["alloy"] - (h0["pure_a"] + h0["pure_b"]) / 2) * 96485.33212, rel=1e-12)
 
 
 def test_pure_references_are_shared_and_dask_matches_serial():
     kw = {"n_atoms": 8, "ps": 0.03, "stage_ps": 0.015, "max_stages": 3, "T_K": 1400.0}
     serial = run_local_md_many(["CU-NI", "CU-AG"], parallel="serial", **kw)
-    assert serial[0].runs["pure_a"] is serial[1].runs["pure_b"] or \
-        serial[0].runs["pure_a"].run_id == serial[1].runs["pure_b"].run_id == "CU8_1400K"
+    # Cu is pure_a of CU-NI and pure_b of AG-CU: one run, computed once, serves both
+    assert serial[0].runs["pure_a"] is serial[1].runs["pure_b"]
+    assert serial[0].runs["pure_a"].run_id == "CU8_1400K"
+    assert len({id(run) for res in serial for run in res.runs.values()}) == 5  # not 6
     try:
         import dask  # noqa: F401
     except ImportError:
@@ -120,12 +154,12 @@ def test_pure_references_are_shared_and_dask_matches_serial():
 
 
 def test_md_cli(tmp_path, capsys):
-    code = aimd_main(["md", "CU", "NI", "--atoms", "8", "--ps", "0.03", "--stage-ps", "0.015", "--parallel",
+    code = run_cli(["md", "CU", "NI", "--atoms", "8", "--ps", "0.03", "--stage-ps", "0.015", "--parallel",
                       "serial", "--store", str(tmp_path / "s.json"), "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and out["system"] == "CU-NI" and out["kind"] == "md" and out["unit"] == "J/mol of atoms"
     assert list(Store(tmp_path / "s.json").observations(kind="md")["source"]) == [out["source"]]
-    code = aimd_main(["md", "CU", "IR", "--atoms", "8", "--no-store"])
+    code = run_cli(["md", "CU", "IR", "--atoms", "8", "--no-store"])
     assert code == 2 and capsys.readouterr().err.startswith("error: EMT has no parameters for IR")
 
 

@@ -9,8 +9,9 @@ import pytest
 from mixcalphad.aimd.local import run_local_md
 from mixcalphad.aimd.settings import LocalSettings, MDSettings, RunSettings, check_fraction, check_positive
 from mixcalphad.aimd.vasp import prepare_vasp_runs
-from mixcalphad.cli import main as aimd_main
 from mixcalphad.errors import ProtocolError
+
+from helpers import run_cli
 
 
 def test_one_base_class_for_vasp_and_local_settings():
@@ -64,10 +65,10 @@ def test_prepare_refuses_bad_numbers_and_writes_nothing(tmp_path, kwargs, option
 
 def test_cli_prepare_encut_and_production_length(tmp_path, capsys):
     """Before the fix: ENCUT = -1 and NSW = 0 were written and the command exited 0."""
-    code = aimd_main(["aimd", "prepare", "--systems", "AL-IR", "-o", str(tmp_path / "a"), "--encut", "-1"])
+    code = run_cli(["aimd", "prepare", "--systems", "AL-IR", "-o", str(tmp_path / "a"), "--encut", "-1"])
     err = capsys.readouterr().err
     assert code == 2 and "encut_eV must be > 0, got -1.0" in err
-    code = aimd_main(["aimd", "prepare", "--systems", "AL-IR", "-o", str(tmp_path / "b"), "--production-ps", "0"])
+    code = run_cli(["aimd", "prepare", "--systems", "AL-IR", "-o", str(tmp_path / "b"), "--production-ps", "0"])
     assert code == 2 and "production_ps must be > 0" in capsys.readouterr().err
     assert not (tmp_path / "a").exists() or not any((tmp_path / "a").rglob("INCAR"))
     assert not (tmp_path / "b").exists() or not any((tmp_path / "b").rglob("INCAR"))
@@ -82,7 +83,7 @@ def test_cli_prepare_encut_and_production_length(tmp_path, capsys):
 def test_cli_md_refuses_bad_numbers_at_once(argv, option, capsys):
     """Before the fix: --ps -1 ran, --x 1.5 hung under dask, --timestep 0 raised ZeroDivisionError."""
     start = time.perf_counter()
-    code = aimd_main(["md", "CU", "NI", "--no-store", *argv])
+    code = run_cli(["md", "CU", "NI", "--no-store", *argv])
     assert code == 2 and option in capsys.readouterr().err
     assert time.perf_counter() - start < 10
 

@@ -1,10 +1,7 @@
 """aimd.vasp and aimd.vasp_outputs: inputs for the paper's systems, POTCAR handling, INCAR check,
 and reading synthetic vasprun.xml/OUTCAR/OSZICAR files with designed contents."""
-import importlib.util
 import json
 import shutil
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,15 +21,7 @@ from mixcalphad.aimd.trajectory import read_incar
 from mixcalphad.aimd.vasp_outputs import read_outputs
 from mixcalphad.aimd.vasprun import parse_vasprun
 
-
-def load_fixtures():
-    name = "mixcalphad_aimd_fixtures"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "data" / "aimd" / "make_fixtures.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+from helpers import load_fixtures
 
 
 fx = load_fixtures()

@@ -1,6 +1,5 @@
 """The campaign as a jobflow Flow run end to end against a fake VASP executable, then ingested; status
 of a campaign synchronised back from a cluster, partial or complete; truncated outputs (issue 10, bug 9)."""
-import importlib.util
 import shutil
 import sys
 from pathlib import Path
@@ -12,15 +11,7 @@ from mixcalphad.aimd.status import runs_status
 from mixcalphad.aimd.vasp import prepare_vasp_runs
 from mixcalphad.data.store import Store
 
-
-def load_fixtures():
-    name = "mixcalphad_aimd_fixtures"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "data" / "aimd" / "make_fixtures.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+from helpers import load_fixtures
 
 
 fx = load_fixtures()

@@ -18,7 +18,8 @@ from mixcalphad.data.store import Store
 from mixcalphad.data.tdb_read import read_database
 from mixcalphad.errors import TDBError
 
-from calphad_common import CUMG, calphad_io_problems, run_cli
+from calphad_common import CUMG, calphad_io_problems
+from helpers import run_cli
 
 DATABASES = Path(pycalphad.__file__).parent / "tests" / "databases"
 CRFE = DATABASES / "CrFeNb_Jacob2016.tdb"
@@ -119,11 +120,12 @@ def test_write_tdb_carries_the_assessment_whole(crfe_store, tmp_path):
 
 def test_cli_write_tdb_from_the_store_and_refit_option(crfe_store, tmp_path):
     out = tmp_path / "crfe.tdb"
-    run_cli(["write-tdb", "--store", str(crfe_store.path), "--elements", "CR", "FE", "-o", str(out), "--no-model"])
+    assert run_cli(["write-tdb", "--store", str(crfe_store.path), "--elements", "CR", "FE", "-o", str(out),
+                    "--no-model"]) == 0
     assert _gm_mix(out) == pytest.approx(_gm_mix(CRFE), abs=1e-6)
     refit = tmp_path / "refit.tdb"
-    run_cli(["write-tdb", "--store", str(crfe_store.path), "--elements", "CR", "FE", "-o", str(refit), "--no-model",
-             "--refit-assessed"])
+    assert run_cli(["write-tdb", "--store", str(crfe_store.path), "--elements", "CR", "FE", "-o", str(refit),
+                    "--no-model", "--refit-assessed"]) == 0
     assert read_provenance(refit).binaries[0].origin == "assessed"
     # the refit of the same enthalpies with the learned entropy (default): -13.5 kJ/mol against the
     # assessed -11.5 (enthalpy-only: -15.2, see above)

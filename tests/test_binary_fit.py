@@ -1,5 +1,4 @@
 """Fits of whole binaries: the posterior of a prediction given observations, convexity, the fit CLI."""
-import argparse
 import json
 import math
 
@@ -14,6 +13,7 @@ from mixcalphad.chem.miedema import miedema_hmix
 from mixcalphad.errors import DatasetError, MixcalphadError
 
 from conftest import MiedemaDouble
+from helpers import run_cli
 
 
 def observations(system, xs, values, kind="assessed", sigma=float("nan"), source="test.tdb", T=1873.0):
@@ -179,19 +179,6 @@ def test_default_predictor_absence_is_a_mixcalphad_error(monkeypatch, tmp_path):
 
 
 # ------------------------------------------------------------------ command line
-def run_cli(argv):
-    from mixcalphad.cli import calphad
-
-    parser = argparse.ArgumentParser(prog="mixcalphad")
-    calphad.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except MixcalphadError as exc:
-        print(f"error: {exc}")
-        return 2
-
-
 def test_cli_fit(monkeypatch, capsys, tmp_path):
     monkeypatch.setattr(bf, "load_default_predictor", lambda: MiedemaDouble())
     assert run_cli(["fit", "ni", "AL", "--no-store", "--json"]) == 0
@@ -210,4 +197,4 @@ def test_cli_fit_with_a_store_and_errors(capsys, tmp_path, store):
     out = json.loads(capsys.readouterr().out)
     assert out["origin"] == "assessed" and out["fit"]["coefficients_J"] == pytest.approx([-40000.0])
     assert run_cli(["fit", "AL", "QQ", "--no-model", "--no-store"]) == 2
-    assert "unknown element 'QQ'" in capsys.readouterr().out
+    assert "unknown element 'QQ'" in capsys.readouterr().err

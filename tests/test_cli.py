@@ -215,6 +215,21 @@ def test_every_command_uses_the_one_store_rule(tmp_path, monkeypatch, capsys):
     other.add_observations(make_observations(system="CU-NI", xs=(0.5,), values=(2000.0,)))
     assert main(["data", "summary", "--store", str(other.path), "--json"]) == 0
     assert f"store: {other.path} (1 observations)" in capsys.readouterr().err
+    # train reads that store too: $MIXCALPHAD_STORE's 11 systems / 93 points …
+    from test_regressor import ELEMENTS, synthetic_observations
+
+    env_store.add_observations(synthetic_observations(ELEMENTS[:5]))  # 10 systems × 9 points
+    assert main(["train", "--out", str(tmp_path / "model.json.gz"), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert f"store: {env_store.path} (93 observations)" in captured.err
+    trained = json.loads(captured.out)
+    assert (trained["n_systems"], trained["n_points"]) == (11, 93)
+    # … and --store's single system, too few to train on
+    assert main(["train", "--store", str(other.path), "--out", str(tmp_path / "other.json.gz")]) == 2
+    captured = capsys.readouterr()
+    assert f"store: {other.path} (1 observations)" in captured.err
+    assert "need at least 5 binary systems to fit, got 1" in captured.err
+    assert not (tmp_path / "other.json.gz").exists()
 
 
 def test_a_missing_default_store_is_filled_with_the_default_corpus(tmp_path, monkeypatch, capsys):

@@ -1,5 +1,4 @@
 """ESPEI input written by mixcalphad, checked by running ESPEI itself (briefly)."""
-import argparse
 import json
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from mixcalphad.calphad.database import interaction_symbols
 from mixcalphad.calphad.tdb_write import write_tdb
 
 from conftest import MiedemaDouble
+from helpers import run_cli
 
 CUMG = Path(pycalphad.__file__).parent / "tests" / "databases" / "cumg.tdb"
 
@@ -200,19 +200,6 @@ def test_an_input_espei_refuses_is_not_written(tmp_path):
 
 
 # ------------------------------------------------------------------ command line
-def run_cli(argv):
-    from mixcalphad.cli import calphad
-
-    parser = argparse.ArgumentParser(prog="mixcalphad")
-    calphad.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except MixcalphadError as exc:
-        print(f"error: {exc}")
-        return 2
-
-
 def test_cli_espei_datasets(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(bf, "load_default_predictor", lambda: MiedemaDouble())
     out = tmp_path / "espei"
@@ -223,7 +210,11 @@ def test_cli_espei_datasets(tmp_path, capsys, monkeypatch):
     assert yaml.safe_load((out / "espei-mcmc.yaml").read_text())["mcmc"]["iterations"] == 50
     assert check_espei_datasets(out / "datasets") == []
     assert run_cli(["espei-datasets", "--elements", "CU", "NI", "-o", str(out), "--no-store"]) == 2
-    assert "--force" in capsys.readouterr().out
+    assert "--force" in capsys.readouterr().err
+    # one MCMC iteration would leave ESPEI 0.9 writing every refined parameter as 0
+    one = tmp_path / "one"
+    assert run_cli(["espei-datasets", "--elements", "CU", "NI", "-o", str(one), "--no-store", "--iterations", "1"]) == 2
+    assert "MCMC iterations = 1: use at least 2" in capsys.readouterr().err and not one.exists()
 
 
 def test_binaries_restrict_the_mcmc_symbols_and_a_seed_tdb_is_used(tmp_path):

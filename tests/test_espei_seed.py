@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from mixcalphad.errors import DatasetError, OutputExistsError, UnknownElementError
+from mixcalphad.errors import DatasetError, MixcalphadError, OutputExistsError, UnknownElementError
 from mixcalphad.workflow import espei_seed as es
 
 HMIX = {"components": ["CU", "MG"], "phases": ["LIQUID"], "output": "HM_MIX",
@@ -101,7 +101,7 @@ def test_seed_writes_a_folder_espei_runs(cumg, tmp_path):
 
     out = tmp_path / "run"
     result = es.seed_espei(cumg, "MG", "CU", out, predictor=RegularSolution(), exclude_liquid_calorimetry=True,
-                           iterations=1)
+                           iterations=2)
     left = dict(result.left_out)
     assert left == {"liquid/CU-MG-HM_MIX-LIQUID.json": "liquid calorimetry excluded",
                     "laves/CU-MG-HM_FORM-LAVES-other.json": "site ratios differ from the phase model"}
@@ -125,16 +125,33 @@ def test_seed_writes_a_folder_espei_runs(cumg, tmp_path):
     gen = yaml.safe_load(result.generate_yaml.read_text())
     assert gen["generate_parameters"]["input_db"] == es.START_TDB
 
-    run = es.run_seeded(out, iterations=1)
+    run = es.run_seeded(out, iterations=2)
     generated = Database(str(run["generated"]))
     # ESPEI fitted the Laves phase and kept our liquid symbols
     from espei.utils import unpack_piecewise
 
     assert float(unpack_piecewise(generated.symbols["VV0000"])) == pytest.approx(-40000.0, rel=1e-6)
     assert any(p["phase_name"] == "LAVES_C15" and p["parameter_type"] == "G" for p in generated._parameters.all())
-    assert run["trace"].shape == (6, 1, 3)
-    assert np.isfinite(run["lnprob"]).all()
-    assert run["mcmc"].exists()
+    trace, lnprob = run["trace"], run["lnprob"]
+    assert trace.shape == (6, 2, 3) and lnprob.shape == (6, 2) and np.isfinite(lnprob).all()
+    # the walkers start at the symbols' start values ± chain_std_deviation (10 %) and stay near them
+    start = np.array([result.start_values[s] for s in result.symbols])
+    assert np.all(np.abs(trace - start) <= 0.5 * np.abs(start))
+    # ESPEI writes the best sample of the trace into the MCMC database
+    chain, step = np.unravel_index(np.argmax(lnprob), lnprob.shape)
+    refined = Database(str(run["mcmc"]))
+    assert [float(unpack_piecewise(refined.symbols[s])) for s in result.symbols] == pytest.approx(trace[chain, step])
+
+
+def test_fewer_than_two_mcmc_iterations_are_refused_before_anything_is_written(cumg, tmp_path):
+    """After one iteration ESPEI 0.9 writes every refined parameter as 0 into the MCMC database."""
+    with pytest.raises(MixcalphadError, match="at least 2"):
+        es.seed_espei(cumg, "CU", "MG", tmp_path / "one", predictor=RegularSolution(), iterations=1)
+    assert not (tmp_path / "one").exists()
+    es.seed_espei(cumg, "CU", "MG", tmp_path / "two", predictor=RegularSolution(), iterations=2)
+    with pytest.raises(MixcalphadError, match="at least 2"):
+        es.run_seeded(tmp_path / "two", iterations=1)
+    assert not (tmp_path / "two" / es.GENERATED_TDB).exists()
 
 
 def test_start_from_measurements_and_uninformed_start(cumg, tmp_path):

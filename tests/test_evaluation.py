@@ -66,7 +66,14 @@ def test_nested_cv_on_synthetic_data_beats_miedema_and_covers():
     acc = result.accuracy_table().set_index("group").loc["all"]
     assert acc["model RMSE"] < 0.5 * acc["Miedema RMSE"]
     cover = result.coverage_table().set_index("group")
-    assert 0.8 <= cover.loc["all", "covered"] <= 1.0
+    # calibrated σ, neither too narrow nor too wide: over seeds 0–11 of the noise and the regressor
+    # (benchmarks/coverage_spread.py) ±1.96σ held 0.945–0.970 of the held-out points and ±1σ 0.733–0.809
+    # (the residuals have heavier tails than a Gaussian); with every σ × 1.2 ±1.96σ holds 0.9854 of them,
+    # with σ × 0.75 0.894 — both fail
+    points = result.points
+    inside_1sigma = np.mean(np.abs(points["HM_MIX_kJ"] - points["pred_kJ"]) <= points["sigma_kJ"])
+    assert cover.loc["all", "nominal"] == 0.95 and 0.92 <= cover.loc["all", "covered"] <= 0.985
+    assert 0.70 <= inside_1sigma <= 0.84
     assert cover.loc["AIMD (trained without AIMD)", "points"] == 2
     assert set(result.aimd_table()["group"]) >= {"all", "IR", "OS"}
     intervals = result.interval_table().set_index("group")

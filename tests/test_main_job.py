@@ -28,8 +28,13 @@ def test_main_job_fills_the_store_fits_writes_and_plans(tmp_path):
     assert set(ELEMENTS) <= set(db.elements)
     assert len(result.campaign.plan) == 2 and result.vasp_runs is not None
     assert (tmp_path / "out" / "vasp-runs").is_dir()
+    # without the evaluation there is no model parity plot; every other figure is drawn, as a PNG
+    out = tmp_path / "out"
+    assert result.figures == {"miedema_parity": out / "miedema_parity.png",
+                              "periodic_map": out / "campaign" / "periodic_map.png",
+                              "hmix_curves": out / "hmix_curves.png"}  # AL-NI, CU-ZR, AL-CU are in ELEMENTS
     for figure in result.figures.values():
-        assert figure is None or figure.exists()
+        assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and figure.stat().st_size > 10_000
     text = result.text()
     assert str(store.path) in text and "Miedema vs assessed" in text
     json.dumps(result.to_dict())  # a JSON-able summary

@@ -26,7 +26,7 @@ from mixcalphad.chem.miedema import miedema_hmix
 from mixcalphad.data.harvest import harvest_tdb
 from mixcalphad.errors import MixcalphadError, OutputExistsError, TDBError, UnknownElementError
 
-from calphad_common import (CUMG, DATA, GRID, R, TEN, calphad_io_problems, default_double, g_value, run_cli,  # noqa: F401
+from calphad_common import (CUMG, DATA, GRID, R, TEN, calphad_io_problems, default_double, g_value,  # noqa: F401
                             ten, ten_db)
 from conftest import MiedemaDouble
 

@@ -28,9 +28,10 @@ from mixcalphad.data.harvest import harvest_tdb
 from mixcalphad.errors import (MixcalphadError, OutputExistsError, TDBError, UnknownElementError,
                                UnsupportedElementError)
 
-from calphad_common import (CUMG, DATA, GRID, R, TEN, calphad_io_problems, default_double, g_value, run_cli,  # noqa: F401
+from calphad_common import (CUMG, DATA, GRID, R, TEN, calphad_io_problems, default_double, g_value,  # noqa: F401
                             ten, ten_db)
 from conftest import MiedemaDouble
+from helpers import run_cli
 
 
 def _gm(db, comps, phase, T=(900.0, 1500.0, 2500.0)):
@@ -160,7 +161,7 @@ def test_cli_fill_with_report(tmp_path, capsys, default_double):
     table = pd.read_csv(report)
     assert list(table["system"]) == ["AG-CU", "AG-MG"] and set(table["status"]) == {"added"}
     assert run_cli(argv) == 2  # both outputs exist
-    assert "exists" in capsys.readouterr().out
+    assert "exists" in capsys.readouterr().err
     assert run_cli(argv + ["--force", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["new_elements"] == ["AG"]
     assert run_cli(["fill", str(DATA / "tdb_ionic_liquid.tdb"), "-o", str(tmp_path / "i.tdb"), "--no-store"]) == 2
@@ -175,7 +176,7 @@ def test_fill_refuses_an_element_the_model_cannot_describe(tmp_path, capsys, def
     assert "--elements O" in str(exc.value) and "not added" in str(exc.value)
     out = tmp_path / "filled.tdb"
     assert run_cli(["fill", str(CUMG), "--elements", "O", "-o", str(out), "--no-store"]) == 2
-    assert "element O is not supported" in capsys.readouterr().out
+    assert "element O is not supported" in capsys.readouterr().err
     assert not out.exists()
 
 

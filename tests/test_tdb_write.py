@@ -27,9 +27,10 @@ from mixcalphad.chem.miedema import miedema_hmix
 from mixcalphad.data.harvest import harvest_tdb
 from mixcalphad.errors import MixcalphadError, OutputExistsError, TDBError, UnknownElementError
 
-from calphad_common import (CUMG, DATA, GRID, R, TEN, calphad_io_problems, default_double, g_value, run_cli,  # noqa: F401
+from calphad_common import (CUMG, DATA, GRID, R, TEN, calphad_io_problems, default_double, g_value,  # noqa: F401
                             ten, ten_db)
 from conftest import MiedemaDouble
+from helpers import run_cli
 
 
 def test_round_trip_for_every_binary_of_ten_elements(ten):
@@ -92,7 +93,7 @@ def test_cli_write_tdb(tmp_path, capsys, default_double):
     prov = read_provenance(out)
     assert "command: mixcalphad write-tdb --elements AL CU NI --no-store --temperature-model learned" in prov.notes
     assert run_cli(["write-tdb", "--elements", "AL", "CU", "-o", str(out), "--no-store"]) == 2
-    assert "exists" in capsys.readouterr().out
+    assert "exists" in capsys.readouterr().err
     assert run_cli(["write-tdb", "--elements", "AL", "CU", "-o", str(out), "--no-store", "--force",
                     "--temperature-model", "kaptay", "--tau", "2800"]) == 0
     assert "tau = 2800 K" in read_provenance(out).temperature_model
@@ -102,8 +103,12 @@ def test_cli_write_tdb(tmp_path, capsys, default_double):
     assert any(n.startswith("solids: SGTE SER phase and solid stable below Tm of each element as one-element")
                for n in read_provenance(out).notes)
     assert run_cli(["write-tdb", "--elements", "AL", "-o", str(tmp_path / "x.tdb"), "--no-store"]) == 2
+    assert "error: give at least two elements" in capsys.readouterr().err
     assert run_cli(["write-tdb", "--all", "--elements", "AL", "CU", "-o", str(tmp_path / "x.tdb")]) == 2
+    assert "error: give --elements or --all, not both" in capsys.readouterr().err
     assert run_cli(["write-tdb", "--elements", "AL", "CU", "--tau", "9", "-o", str(tmp_path / "x.tdb")]) == 2
+    assert "error: --tau applies only with --temperature-model kaptay" in capsys.readouterr().err
+    assert not (tmp_path / "x.tdb").exists()
 
 def test_cli_write_tdb_uses_store_observations(tmp_path, capsys, store):
     x = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]

@@ -275,6 +275,20 @@ def generate_input(*, phase_models_path: str = PHASES_JSON, datasets: str = DATA
             "output": {"output_db": output_db, "verbosity": 1}}
 
 
+def check_mcmc_iterations(iterations) -> None:
+    """Refuse fewer than 2 MCMC iterations: after one, ESPEI 0.9 writes zeros as the optimal parameters
+    into the output database (``espei.utils.optimal_parameters`` scans ``range(last iteration index)``).
+
+    Raises
+    ------
+    MixcalphadError
+        ``iterations`` < 2.
+    """
+    if int(iterations) < 2:
+        raise MixcalphadError(f"MCMC iterations = {iterations}: use at least 2 (after a single iteration ESPEI "
+                              "0.9 writes all refined parameters as 0 into the output database)")
+
+
 def mcmc_input(*, input_db: str = TDB_NAME, symbols: Iterable[str] | None = None, iterations: int = 1000,
                chains_per_parameter: int = 2, chain_std_deviation: float = 0.1,
                phase_models_path: str = PHASES_JSON, datasets: str = DATASETS_DIR,
@@ -283,8 +297,9 @@ def mcmc_input(*, input_db: str = TDB_NAME, symbols: Iterable[str] | None = None
 
     ``symbols`` lists the VV#### FUNCTIONs to refine (default: all that ESPEI finds);
     ``chain_std_deviation`` is a fraction of each start value; ``scheduler`` None runs on one
-    core (``"dask"`` for all cores).
+    core (``"dask"`` for all cores); ``iterations`` ≥ 2 (see :func:`check_mcmc_iterations`).
     """
+    check_mcmc_iterations(iterations)
     mcmc = {"iterations": int(iterations), "input_db": input_db, "save_interval": 1,
             "chains_per_parameter": int(chains_per_parameter), "chain_std_deviation": float(chain_std_deviation),
             "scheduler": scheduler}
@@ -356,6 +371,8 @@ def export_espei(fits, out_dir, *, force: bool = False, tdb: bool = True,
     ------
     TDBError
         ``seed_tdb`` has no mixcalphad provenance, or lacks one of ``binaries``.
+    MixcalphadError
+        No fits, a binary without a fit, or fewer than 2 ``iterations`` with ``tdb``.
     """
     from mixcalphad.calphad.database import interaction_symbols
     from mixcalphad.calphad.tdb_write import write_tdb
@@ -373,6 +390,8 @@ def export_espei(fits, out_dir, *, force: bool = False, tdb: bool = True,
     unknown = [b for b in chosen if b not in fits]
     if unknown:
         raise MixcalphadError(f"no fit for {', '.join(unknown)}: fit the binaries you want to refine")
+    if tdb:
+        check_mcmc_iterations(iterations)
     targets = [out / PHASES_JSON, out / GENERATE_YAML] + ([out / MCMC_YAML, out / TDB_NAME] if tdb else [])
     taken = [p for p in targets if p.exists()]
     if taken and not force:
@@ -448,6 +467,11 @@ def run_espei_input(yaml_path, *, overrides: Mapping | None = None):
     -------
     What ``espei.espei_script.run_espei`` returns: the generated Database, or
     ``(Database, sampler)`` after MCMC.
+
+    Raises
+    ------
+    MixcalphadError
+        Fewer than 2 MCMC iterations (:func:`check_mcmc_iterations`).
     """
     import yaml
     from espei.espei_script import run_espei
@@ -456,4 +480,6 @@ def run_espei_input(yaml_path, *, overrides: Mapping | None = None):
     settings = yaml.safe_load(path.read_text(encoding="utf-8"))
     for section, values in (overrides or {}).items():
         settings.setdefault(section, {}).update(values)
+    if "iterations" in settings.get("mcmc", {}):
+        check_mcmc_iterations(settings["mcmc"]["iterations"])
     return run_espei(_absolute(settings, path.parent.resolve()))

@@ -45,7 +45,8 @@ import numpy as np
 
 from mixcalphad._io import atomic_path, write_text
 from mixcalphad.calphad.espei_check import input_yaml, phase_models_json
-from mixcalphad.calphad.espei_io import generate_input, hm_mix_dataset, mcmc_input, run_espei_input
+from mixcalphad.calphad.espei_io import (check_mcmc_iterations, generate_input, hm_mix_dataset, mcmc_input,
+                                        run_espei_input)
 from mixcalphad.calphad.excess_entropy import DEFAULT_RULE, pair_temperature_model, temperature_rule
 from mixcalphad.calphad.redlich_kister import KAPTAY_DEFAULT_TAU_K, rk_basis
 from mixcalphad.chem.binaries import check_elements
@@ -385,7 +386,9 @@ def seed_espei(datasets_dir, a: str, b: str, out_dir, *, predictor=None, weight:
     Raises
     ------
     DatasetError, UnknownElementError, OutputExistsError, MixcalphadError
+        The last also for fewer than 2 ``iterations`` (:func:`~mixcalphad.calphad.espei_io.check_mcmc_iterations`).
     """
+    check_mcmc_iterations(iterations)
     if start not in STARTS:
         raise MixcalphadError(f"start must be one of {STARTS}, got {start!r}")
     if not (hmix_datasets or start_tdb):
@@ -490,6 +493,8 @@ def run_seeded(folder, *, iterations: int | None = None) -> dict:
     (chains, iterations, symbols); lnprob (chains, iterations)).
     """
     folder = Path(folder)
+    if iterations is not None:
+        check_mcmc_iterations(iterations)
     for name in (GENERATE_YAML, MCMC_YAML):
         if not (folder / name).exists():
             raise MixcalphadError(f"{folder / name} is missing: write the folder with seed_espei first")
