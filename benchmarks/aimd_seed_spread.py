@@ -20,14 +20,19 @@ import numpy as np
 from mixcalphad.aimd.local import run_local_md
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this script."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--atoms", type=int, default=32)
     parser.add_argument("--ps", type=float, default=0.36, help="production per run, ps")
     parser.add_argument("--stage-ps", type=float, default=0.09, help="volume-search stage, ps")
     parser.add_argument("--max-stages", type=int, default=4)
     parser.add_argument("--seeds", default="0:30", help="first:last (last excluded)")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     logging.disable(logging.WARNING)  # each short run warns that no volume stage was accepted
     first, last = (int(v) for v in args.seeds.split(":"))
     print(f"EMT Cu–Ni x = 0.5, {args.atoms} atoms, production {args.ps:g} ps, stages {args.stage_ps:g} ps "

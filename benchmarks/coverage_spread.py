@@ -30,10 +30,15 @@ AIMD = pd.DataFrame({"system": ["IR-W", "OS-TI"], "x_B": 0.5, "T_K": 3700.0, "HM
                      "sigma_J": 500.0, "kind": "aimd", "source": "aimd", "reference": "t", "collection": "t"})
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this script."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0:5", help="first:last (last excluded)")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     first, last = (int(v) for v in args.seeds.split(":"))
     print("| seed | points | model RMSE (kJ/mol) | inside ±1.96σ | inside ±1σ | sd of z | wall (s) |")
     print("|---|---|---|---|---|---|---|")

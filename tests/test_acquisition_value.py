@@ -101,8 +101,11 @@ def test_weights_restrict_the_integral(gp, model):
     local = VarianceReduction(gp, REFERENCE, ["CS-IR", "CO-FE"], sigma, weights)
     overall = VarianceReduction(gp, REFERENCE, ["CS-IR", "CO-FE"], sigma)
     assert local.value_J2[0] < overall.value_J2[0]
-    # Cs-Ir's GP covariance with the Fe-Co-Ni-Cu binaries is ~1e-177: it teaches them nothing
-    assert np.argmax(local.value_J2) == 1 and local.value_J2[0] <= 1e-12 * overall.value_J2[0]
+    # Cs-Ir teaches the Fe-Co-Ni-Cu binaries next to nothing. (In the 36 composition features its GP
+    # covariance with them was ~1e-177; in the regressor's own pair features, gp_features + x_Q, which
+    # the residual GP uses since issue 22, it is small but not zero: 2.1e3 J² against Co-Fe's 7.7e5 J²,
+    # 0.3 %. The bound below is that measurement with a margin, not a loosening of the old claim.)
+    assert np.argmax(local.value_J2) == 1 and local.value_J2[0] <= 0.01 * local.value_J2[1]
     # the value is a weighted sum over the reference, linear in the weights: any weights w and 1 − w add
     # up to the unweighted value
     w = np.random.default_rng(0).uniform(size=len(REFERENCE))

@@ -194,8 +194,11 @@ def test_an_input_espei_refuses_is_not_written(tmp_path):
     from mixcalphad.errors import EspeiInputError
 
     fits = fit_binaries(["AL", "NI"], predictor=MiedemaDouble(), progress=False)
-    with pytest.raises(EspeiInputError, match="ESPEI refuses these input settings: .*min value is 0"):
-        export_espei(fits, tmp_path / "e", iterations=-1)
+    with pytest.raises(EspeiInputError, match="ESPEI refuses these input settings: .*chains_per_parameter.*min value is 2"):
+        export_espei(fits, tmp_path / "e", chains_per_parameter=-2)
+    assert not (tmp_path / "e").exists()
+    with pytest.raises(MixcalphadError, match="MCMC iterations = 1: use at least 2"):  # our own check comes first
+        export_espei(fits, tmp_path / "e", iterations=1)
     assert not (tmp_path / "e").exists()
 
 
@@ -235,23 +238,26 @@ def test_binaries_restrict_the_mcmc_symbols_and_a_seed_tdb_is_used(tmp_path):
 
 
 def test_mcmc_on_one_binary_of_the_shipped_tdb_runs_from_our_yaml(tmp_path):
-    """The README's hand-off: datasets + MCMC YAML for CU-NI seeded from tdb/mixcalphad-liquid.tdb
-    (2415 binaries), run by ESPEI for two iterations on only that binary's VV symbols (~50 s)."""
+    """The hand-off of tdb/README.md: datasets + MCMC YAML for AL-TC (a predicted binary, so its liquid
+    is VV symbols) seeded from tdb/mixcalphad-liquid.tdb (2415 binaries), run by ESPEI for two
+    iterations on only that binary's VV symbols (~50 s)."""
     from mixcalphad.calphad.espei_io import run_espei_input
     from mixcalphad.calphad.provenance import read_provenance
     from mixcalphad.cli import main
-    from mixcalphad.data.corpus import build_dataset, build_store
     from mixcalphad.data.store import Store
 
     shipped = Path(__file__).resolve().parents[1] / "tdb" / "mixcalphad-liquid.tdb"
-    store = Store(tmp_path / "store.json")  # the Cu-Ni assessment of COST507 as the data to refine against
-    build_store(store, build_dataset([Path(pycalphad.__file__).parent / "tests" / "databases" / "COST507.tdb"],
-                                     default_corpus=False, extra_table=False, aimd=False, progress=False))
-    out = tmp_path / "espei-cuni"
-    assert main(["espei-datasets", "--store", str(store.path), "--binaries", "CU-NI", "--seed-tdb", str(shipped),
+    assert {b.system: b for b in read_provenance(shipped).binaries}["AL-TC"].origin == "predicted"
+    store = Store(tmp_path / "store.json")  # a measured Al-Tc curve to refine against
+    x = np.round(np.arange(0.1, 0.91, 0.1), 2)
+    store.add_observations(pd.DataFrame({"system": "AL-TC", "x_B": x, "T_K": 1873.0,
+                                         "HM_MIX_J": -80000.0 * x * (1 - x), "sigma_J": 1000.0, "kind": "user",
+                                         "source": "synthetic", "reference": "test", "collection": "test"}))
+    out = tmp_path / "espei-altc"
+    assert main(["espei-datasets", "--store", str(store.path), "--binaries", "AL-TC", "--seed-tdb", str(shipped),
                  "-o", str(out), "--iterations", "2"]) == 0
     settings = yaml.safe_load((out / "espei-mcmc.yaml").read_text())
-    symbols = list(read_provenance(shipped).symbols_of(["CU-NI"]))
+    symbols = list(read_provenance(shipped).symbols_of(["AL-TC"]))
     assert settings["mcmc"]["symbols"] == symbols and settings["mcmc"]["input_db"] == "mixcalphad-liquid.tdb"
     dbf, _ = run_espei_input(out / "espei-mcmc.yaml")
     trace = np.load(out / "trace.npy")

@@ -198,7 +198,8 @@ def test_a_phase_model_espei_refuses_is_not_written(cumg, tmp_path):
         es.seed_espei(cumg, "CU", "MG", tmp_path / "o", predictor=RegularSolution(), phase_models=bad)
     assert not (tmp_path / "o").exists()
     with pytest.raises(EspeiInputError, match="ESPEI refuses these input settings"):
-        es.seed_espei(cumg, "CU", "MG", tmp_path / "o", start="datasets", hmix_datasets=False, iterations=-1)
+        es.seed_espei(cumg, "CU", "MG", tmp_path / "o", start="datasets", hmix_datasets=False,
+                      chains_per_parameter=-2)
     assert not (tmp_path / "o").exists()
 
 
