@@ -198,3 +198,21 @@ def test_cli_fit_with_a_store_and_errors(capsys, tmp_path, store):
     assert out["origin"] == "assessed" and out["fit"]["coefficients_J"] == pytest.approx([-40000.0])
     assert run_cli(["fit", "AL", "QQ", "--no-model", "--no-store"]) == 2
     assert "unknown element 'QQ'" in capsys.readouterr().err
+
+
+def test_fit_settings_are_one_checked_object():
+    from mixcalphad.calphad.binary_fit import FitSettings
+
+    obs = observations("CU-ZR", [0.25, 0.5, 0.75], rk_excess([0.25, 0.5, 0.75], [-20000.0, 3000.0]))
+    settings = FitSettings(max_order=1, temperature_model="enthalpy")
+    by_object = fit_binary("CU", "ZR", observations=obs, settings=settings)
+    by_keywords = fit_binary("CU", "ZR", observations=obs, max_order=1, temperature_model="enthalpy")
+    assert by_object.fit.coefficients == by_keywords.fit.coefficients and by_object.fit.order <= 1
+    assert by_object.temperature_model.kind == "enthalpy"
+    for bad, message in (({"max_order": -1}, "max_order"), ({"criterion": "r2"}, "criterion"),
+                         ({"x_grid": (0.5, 0.2)}, "x_grid"), ({"x_grid": (0.0, 0.5)}, "x_grid"),
+                         ({"T_low_K": -5.0}, "T_low_K"), ({"temperature_model": "no-such-rule"}, "")):
+        with pytest.raises(MixcalphadError, match=message):
+            FitSettings(**bad)
+    with pytest.raises(MixcalphadError, match="unknown fit setting"):
+        fit_binary("CU", "ZR", observations=obs, combine="always")

@@ -200,6 +200,63 @@ class BinaryFit:
                                       if data.get("temperature_model") else None))
 
 
+#: Ways the Redlich–Kister order is chosen (:func:`~mixcalphad.calphad.redlich_kister.fit_redlich_kister`).
+CRITERIA = ("aicc", "bic", "fixed")
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """How :func:`fit_binary` fits a binary (validated on construction).
+
+    Attributes
+    ----------
+    max_order : int
+        Highest Redlich–Kister order (≥ 0).
+    criterion : {"aicc", "bic", "fixed"}
+        How the order is chosen.
+    x_grid : tuple of float
+        Mole fractions of the sorted pair's B (0 < x < 1, increasing) at which a predictor is sampled.
+    sigma_defaults : mapping or None
+        σ (J/mol) by kind for observations without one (None: :data:`DEFAULT_SIGMA_J`).
+    temperature_model : TemperatureModel, rule or str
+        How the coefficients depend on T (a name is resolved by
+        :func:`~mixcalphad.calphad.excess_entropy.temperature_rule`).
+    T_low_K : float or None
+        Lower end of the convexity interval, K (None: :func:`lower_temperature` of each pair).
+
+    >>> FitSettings().replace(max_order=2).max_order
+    2
+    """
+
+    max_order: int = 3
+    criterion: str = "aicc"
+    x_grid: tuple = PREDICTION_GRID
+    sigma_defaults: Mapping[str, float] | None = None
+    temperature_model: Any = DEFAULT_RULE
+    T_low_K: float | None = None
+
+    def __post_init__(self):
+        if isinstance(self.max_order, bool) or not isinstance(self.max_order, (int, np.integer)) or self.max_order < 0:
+            raise MixcalphadError(f"max_order must be an integer ≥ 0, got {self.max_order!r}")
+        if self.criterion not in CRITERIA:
+            raise MixcalphadError(f"criterion must be one of {CRITERIA}, got {self.criterion!r}")
+        grid = tuple(float(x) for x in self.x_grid)
+        if not grid or min(grid) <= 0 or max(grid) >= 1 or any(b <= a for a, b in zip(grid, grid[1:])):
+            raise MixcalphadError(f"x_grid must be increasing mole fractions inside (0, 1), got {self.x_grid!r}")
+        if self.T_low_K is not None and not (math.isfinite(self.T_low_K) and self.T_low_K > 0):
+            raise MixcalphadError(f"T_low_K must be a positive temperature (K), got {self.T_low_K!r}")
+        object.__setattr__(self, "x_grid", grid)
+        if isinstance(self.temperature_model, str):
+            object.__setattr__(self, "temperature_model", temperature_rule(self.temperature_model))
+
+    def replace(self, **changes) -> "FitSettings":
+        """A copy with ``changes`` (field names as keywords; an unknown name is an error)."""
+        unknown = sorted(set(changes) - set(self.__dataclass_fields__))
+        if unknown:
+            raise MixcalphadError(f"unknown fit setting(s) {unknown}; known: {sorted(self.__dataclass_fields__)}")
+        return replace(self, **changes)
+
+
 _POINT_COLUMNS = ("x_B", "T_K", "HM_MIX_J", "sigma_J", "fit_sigma_J", "kind", "source")
 
 
@@ -269,10 +326,8 @@ def binary_points(a: str, b: str, *, predictor=None, observations=None,
     return pd.concat(frames, ignore_index=True).loc[:, list(_POINT_COLUMNS)]
 
 
-def fit_binary(a: str, b: str, *, predictor=None, observations=None, max_order: int = 3,
-               criterion: str = "aicc", x_grid: Sequence[float] = PREDICTION_GRID,
-               sigma_defaults: Mapping[str, float] | None = None, temperature_model=DEFAULT_RULE,
-               T_low_K: float | None = None, gap: str = "", assessed: Sequence[AssessedLiquid] = ()) -> BinaryFit:
+def fit_binary(a: str, b: str, *, predictor=None, observations=None, settings: FitSettings | None = None,
+               gap: str = "", assessed: Sequence[AssessedLiquid] = (), **changes) -> BinaryFit:
     """Fit one binary liquid: the posterior of a predictor given the binary's observations, or the
     observations alone.
 
@@ -285,25 +340,23 @@ def fit_binary(a: str, b: str, *, predictor=None, observations=None, max_order: 
         :class:`~mixcalphad.model.posterior.ConditionedPredictor`. With one, the fitted curve is
         the posterior (:mod:`mixcalphad.model.posterior`) of this binary given ``observations``,
         sampled on ``x_grid`` with its σ; without, the observations' evidence points are fitted.
-    observations, x_grid, sigma_defaults
+    observations
         As in :func:`binary_points`.
-    max_order, criterion
-        As in :func:`~mixcalphad.calphad.redlich_kister.fit_redlich_kister`.
-    temperature_model : TemperatureModel, rule or str
-        How the coefficients depend on T: a :class:`TemperatureModel` for every binary, a rule
-        resolved per pair, or a rule's name (:func:`~mixcalphad.calphad.excess_entropy.temperature_rule`;
-        default ``"learned"``: κ of the pair from the shipped excess-entropy model);
-        κ is reduced where it alone would make the liquid concave
+    settings : FitSettings, optional
+        Order rule, prediction grid, default σ, temperature model and convexity interval (default
+        :class:`FitSettings`). The temperature model (a rule resolved per pair; default
+        ``"learned"``: κ of the pair from the shipped excess-entropy model) has κ reduced where it
+        alone would make the liquid concave
         (:func:`~mixcalphad.calphad.excess_entropy.admissible_temperature_model`); the result is
-        :attr:`BinaryFit.temperature_model`. The convexity rule is checked with it.
-    T_low_K : float, optional
-        Lower end of the convexity interval, K (default :func:`lower_temperature`).
+        :attr:`BinaryFit.temperature_model`, and the convexity rule is checked with it.
     gap : str
         Non-empty (the reason) when the data show a liquid miscibility gap (an ``immiscible``
         flag): the fit may keep a spinodal. Without it :func:`regular_solution_gap` decides.
     assessed : sequence of AssessedLiquid
         Stored assessments of this binary; the first whose rows (same ``checksum``) are among
         ``observations`` is carried whole (see the module docstring). Empty: always refit.
+    **changes
+        Fields of :class:`FitSettings` to change (``max_order=2``, ``temperature_model="enthalpy"``…).
 
     Returns
     -------
@@ -320,14 +373,18 @@ def fit_binary(a: str, b: str, *, predictor=None, observations=None, max_order: 
     --------
     >>> fit_binary("CU", "AL", predictor=my_model).fit.coefficients   # doctest: +SKIP
     """
+    settings = (settings or FitSettings()).replace(**changes) if changes else (settings or FitSettings())
+    max_order, criterion, x_grid = settings.max_order, settings.criterion, settings.x_grid
+    sigma_defaults, temperature_model = settings.sigma_defaults, settings.temperature_model
     name = system_name(a, b)
     pair = sorted_pair(a, b)
+    T_low = lower_temperature(a, b) if settings.T_low_K is None else float(settings.T_low_K)
     carried = _carried_assessment(name, assessed, observations)
     if carried is not None:
         return _whole_assessment(carried, [x.source for x in assessed if x is not carried],
                                  observations[observations["checksum"] == carried.checksum],
                                  max_order=max_order, criterion=criterion, sigma_defaults=sigma_defaults,
-                                 T_low_K=lower_temperature(a, b) if T_low_K is None else float(T_low_K))
+                                 T_low_K=T_low)
     own = None
     if observations is not None and len(observations):
         own = observations[(observations["system"] == name) & observations["kind"].isin(OBSERVED_KINDS)]
@@ -347,9 +404,6 @@ def fit_binary(a: str, b: str, *, predictor=None, observations=None, max_order: 
     else:
         x, h, s = (observed[c].to_numpy(dtype=float) for c in ("x_B", "HM_MIX_J", "fit_sigma_J"))
         sigma, model = float(np.median(observed["sigma_J"])), ""
-    T_low = lower_temperature(a, b) if T_low_K is None else float(T_low_K)
-    if isinstance(temperature_model, str):
-        temperature_model = temperature_rule(temperature_model)
     tm = pair_temperature_model(temperature_model, a, b)
     if not gap:
         gap = regular_solution_gap(x, h, s, T_low, tm)
@@ -419,7 +473,7 @@ def lower_temperature(a: str, b: str) -> float:
 def fit_binaries(pairs_or_elements: Iterable, *, predictor=None, observations=None, progress=None,
                  gaps: Mapping[str, str] | Iterable[str] = (),
                  assessed_liquids: Mapping[str, Sequence[AssessedLiquid]] | None = None,
-                 **options) -> dict[str, BinaryFit]:
+                 settings: FitSettings | None = None, **changes) -> dict[str, BinaryFit]:
     """Fit many binaries; returns ``{"AL-CU": BinaryFit, …}`` in sorted order.
 
     Parameters
@@ -438,8 +492,10 @@ def fit_binaries(pairs_or_elements: Iterable, *, predictor=None, observations=No
     assessed_liquids : mapping, optional
         ``{"AL-CU": [AssessedLiquid, …]}`` (:meth:`Store.assessed_liquids`): assessments to carry
         whole (see the module docstring); None or empty refits every binary.
-    **options
-        Passed to :func:`fit_binary` (``max_order``, ``criterion``, ``x_grid``…).
+    settings : FitSettings, optional
+        How every binary is fitted (default :class:`FitSettings`).
+    **changes
+        Fields of :class:`FitSettings` to change (``max_order``, ``criterion``, ``x_grid``…).
 
     Raises
     ------
@@ -457,8 +513,7 @@ def fit_binaries(pairs_or_elements: Iterable, *, predictor=None, observations=No
         from mixcalphad.chem.binaries import parse_system
 
         pairs = sorted({parse_system(i) if isinstance(i, str) else sorted_pair(*i) for i in items})
-    if isinstance(options.get("temperature_model", DEFAULT_RULE), str):
-        options["temperature_model"] = temperature_rule(options.get("temperature_model", DEFAULT_RULE))
+    settings = (settings or FitSettings()).replace(**changes) if changes else (settings or FitSettings())
     if isinstance(predictor, str):
         if predictor != "default":
             raise MixcalphadError(f"predictor must be an object, 'default' or None, got {predictor!r}")
@@ -470,14 +525,14 @@ def fit_binaries(pairs_or_elements: Iterable, *, predictor=None, observations=No
     if predictor is not None and not isinstance(predictor, ConditionedPredictor):
         if callable(getattr(predictor, "predict_pairs", None)) and len(pairs) > 1:
             # one vectorised call instead of one per binary (mixcalphad's model has predict_pairs)
-            predictor = BatchPredictions(predictor, pairs, options.get("x_grid", PREDICTION_GRID))
+            predictor = BatchPredictions(predictor, pairs, settings.x_grid)
         # every binary's posterior given its own observations (the prior where it has none)
-        predictor = ConditionedPredictor(predictor, observations, options.get("sigma_defaults"))
+        predictor = ConditionedPredictor(predictor, observations, settings.sigma_defaults)
     fits = {}
     for a, b in tqdm(pairs, desc="fit", unit="binary", disable=None if progress is None else not progress):
         name = system_name(a, b)
         fit = fit_binary(a, b, predictor=predictor, observations=groups.get(name), gap=gaps.get(name, ""),
-                         assessed=(assessed_liquids or {}).get(name, ()), **options)
+                         assessed=(assessed_liquids or {}).get(name, ()), settings=settings)
         fits[fit.system] = fit
     return fits
 

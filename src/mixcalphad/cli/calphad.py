@@ -74,14 +74,15 @@ def _elements(args) -> list[str]:
 
 
 def _fit_options(args, observations=None) -> dict:
-    """Options of :func:`~mixcalphad.calphad.binary_fit.fit_binaries`: order rule, temperature model
-    (the convexity rule is checked with it), the binaries the store flags immiscible and the
-    assessments it keeps whole."""
+    """Options of :func:`~mixcalphad.calphad.binary_fit.fit_binaries`: the fit settings (order rule,
+    temperature model, with which the convexity rule is checked), the binaries the store flags
+    immiscible and the assessments it keeps whole."""
+    from mixcalphad.calphad.binary_fit import FitSettings
+
     attrs = {} if observations is None else observations.attrs
-    options = {"max_order": args.max_order, "criterion": args.criterion, "gaps": attrs.get("gaps", {}),
-               "assessed_liquids": attrs.get("assessed_liquids", {})}
-    options["temperature_model"] = _temperature_model(args)
-    return options
+    return {"settings": FitSettings(max_order=args.max_order, criterion=args.criterion,
+                                    temperature_model=_temperature_model(args)),
+            "gaps": attrs.get("gaps", {}), "assessed_liquids": attrs.get("assessed_liquids", {})}
 
 
 def _source_note(args, observations) -> list[str]:
