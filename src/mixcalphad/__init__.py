@@ -32,6 +32,7 @@ _PUBLIC = {
     "temperature_rule": "calphad.excess_entropy",
     "fit_binary": "calphad.binary_fit",
     "fit_binaries": "calphad.binary_fit",
+    "FitSettings": "calphad.binary_fit",
     "to_database": "calphad.database",
     "write_tdb": "calphad.tdb_write",
     "merge_into_tdb": "calphad.tdb_merge",
