@@ -111,8 +111,9 @@ class BinaryFit:
         Kinds of data behind the fit, ``+``-joined in the order assessed, aimd, user, md, mlip,
         predicted: ``"predicted"``, ``"assessed"``, ``"aimd+predicted"``…
     sigma_J : float
-        Representative 1σ of the data (J/mol): the median σ of the observed points when there
-        are any, else the model's σ at the grid point nearest x_B = 0.5.
+        1σ of the binary's ΔH_mix at x_B = 0.5 (J/mol): the posterior's σ at the grid point nearest
+        0.5 when fitted with a predictor (the model's σ where the binary has no data), else the
+        median σ of the observations.
     stderr_J : float
         Standard error of the fitted ΔH_mix at x_B = 0.5 from the fit covariance, J/mol.
     sources : tuple of str
@@ -120,11 +121,11 @@ class BinaryFit:
     model : str
         ``"<class> <version>"`` of the predictor used, or ``""``.
     n_observed, n_predicted : int
-        Numbers of observed and predicted points fitted.
+        Observation rows of the binary behind the fit, and points of the predicted curve.
     points : pandas.DataFrame or None
-        The points fitted: ``x_B``, ``T_K``, ``HM_MIX_J``, ``sigma_J`` (σ as given or defaulted),
-        ``fit_sigma_J`` (σ used as weight), ``kind``, ``source``. Not compared, not in
-        :meth:`to_dict`.
+        The evidence (:mod:`mixcalphad.data.evidence`): ``x_B``, ``T_K``, ``HM_MIX_J``, ``sigma_J``
+        (σ as given or defaulted), ``fit_sigma_J`` (the evidence rule's σ), ``kind``, ``source``;
+        what the ESPEI datasets are written from. Not compared, not in :meth:`to_dict`.
     convexity : ConvexityCheck or None
         The convexity check of the fit (see the module docstring); None for fits made elsewhere.
     assessed : AssessedLiquid or None
