@@ -13,8 +13,10 @@ Run: ``python benchmarks/aimd_local.py [--atoms 64] [--ps 8] [--stage-ps 3] [--m
 ``--mlip``: the same protocol with CHGNet (``pip install torch==2.13.0 chgnet``; one torch thread) or,
 with ``--calculator sevennet``, SevenNet-0 (``pip install sevenn==0.13.0``) for the paper's 29 Table 1
 systems (``--systems`` for a subset), in small cells and short runs — *screening estimates* — against
-the paper's AIMD values: Spearman ρ and Kendall τ with bootstrap intervals, RMSE, and the fraction of
-the AIMD top-10 an MLIP pre-screen would keep. Systems run in groups sharing the refractory pure run,
+the paper's AIMD values: Spearman ρ and Kendall τ with bootstrap intervals, RMSE and the fraction of
+the AIMD top-10 an MLIP pre-screen would keep, each beside what a user has without AIMD (the model
+trained without any AIMD value, and Miedema), and as an acquisition pre-screen: of the 10 systems where
+AIMD moved the model most, how many an MLIP's own disagreement with the model would have kept. Systems run in groups sharing the refractory pure run,
 serially (torch is not fork-safe; run two calculators as two processes), and each group's rows are
 appended to ``aimd_mlip_cache.csv`` at once, so an interrupted run resumes where it stopped:
 ``python benchmarks/aimd_local.py --mlip --atoms 16 --ps 0.45 --stage-ps 0.15 --max-stages 3``
@@ -94,6 +96,38 @@ def run_mlip_systems(args, systems: list[str]) -> "pd.DataFrame":
     return cache[mine & cache["system"].isin(systems)]
 
 
+def blind_predictions(systems: list[str]) -> "pd.DataFrame":
+    """What a user has without AIMD, at each AIMD point (x = 0.5, its T): the model trained on the default
+    corpus without any AIMD value and without any data of these systems (as ``accuracy.py``'s AIMD test),
+    and Miedema; kJ/mol, indexed by system."""
+    import pandas as pd
+
+    from mixcalphad.chem.miedema import miedema_for_observations
+    from mixcalphad.data.corpus import build_dataset
+    from mixcalphad.model.regressor import HMixRegressor, training_rows
+
+    rows = training_rows(build_dataset(progress=False).observations)
+    aimd = rows[(rows["kind"] == "aimd") & rows["system"].isin(systems)].drop_duplicates("system")
+    blind = rows[(rows["kind"] != "aimd") & ~rows["system"].isin(set(rows.loc[rows["kind"] == "aimd", "system"]))]
+    mean, std = HMixRegressor(random_state=0).fit(blind).predict(aimd, return_std=True)
+    return pd.DataFrame({"model_kJ": mean / 1000, "model_sigma_kJ": std / 1000,
+                         "miedema_kJ": miedema_for_observations(aimd)["miedema_J"].to_numpy() / 1000},
+                        index=aimd["system"].to_numpy())
+
+
+def surprise_kept(ours: np.ndarray, ref: np.ndarray, model: np.ndarray, picks: int = 10) -> dict:
+    """The pre-screen an acquisition would use an MLIP for: an AIMD run is worth most where AIMD moves the
+    model most, |AIMD − model|. Of the ``picks`` systems where it moved most, the fraction an MLIP
+    pre-screen keeps when it keeps its own k with the largest |MLIP − model| (k = 10, 15), and the
+    Spearman ρ between the two surprises."""
+    from scipy.stats import spearmanr
+
+    truth, guess = np.abs(ref - model), np.abs(ours - model)
+    top = set(np.argsort(-truth)[:picks])
+    kept = {k: len(top & set(np.argsort(-guess)[:k])) / len(top) for k in (10, 15) if len(ours) > k}
+    return {"kept": kept, "spearman": float(spearmanr(truth, guess).statistic)}
+
+
 def rank_statistics(ours: np.ndarray, ref: np.ndarray, n_boot: int = 2000, seed: int = 0) -> dict:
     """Spearman ρ, Kendall τ and RMSE (kJ/mol) with 95 % intervals from bootstrap resamples of systems,
     and the fraction of the AIMD top-10 (most negative ΔH_mix) kept by an MLIP pre-screen that keeps its
@@ -127,21 +161,36 @@ def mlip_table(args) -> None:
     label = {"chgnet": "CHGNet", "sevennet": "SevenNet"}[args.calculator]
     print(f"{label} screening estimates: {args.atoms} atoms per run, Langevin, 3 fs, up to {args.max_stages} volume "
           f"stages of {args.stage_ps:g} ps, production {args.ps:g} ps, one torch thread; cache {MLIP_CACHE.name}")
-    print(f"| system | T (K) | AIMD (paper) kJ/mol | {label} kJ/mol | runs accepted | wall s/system | ms/step | flags |")
-    print("|---|---|---|---|---|---|---|---|")
+    blind = blind_predictions(list(rows["system"]))
+    print(f"| system | T (K) | AIMD (paper) kJ/mol | {label} kJ/mol | model w/o AIMD kJ/mol | Miedema kJ/mol "
+          "| runs accepted | wall s/system | ms/step | flags |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows.itertuples(index=False):
+        b = blind.loc[r.system]
         print(f"| {r.system} | {r.T_K:.0f} | {paper[r.system]:+.2f} | {r.HM_MIX_kJ:+.2f} ± {r.sigma_kJ:.2f} | "
-              f"{r.accepted_runs}/3 | {r.wall_s_per_system:.0f} | {r.ms_per_step:.0f} | {r.flags or '-'} |")
+              f"{b.model_kJ:+.2f} ± {b.model_sigma_kJ:.2f} | {b.miedema_kJ:+.2f} | {r.accepted_runs}/3 | "
+              f"{r.wall_s_per_system:.0f} | {r.ms_per_step:.0f} | {r.flags or '-'} |")
     ours, ref = rows["HM_MIX_kJ"].to_numpy(float), np.array([paper[s] for s in rows["system"]])
     if len(ours) < 4:
         print(f"{len(ours)} systems: too few for rank statistics")
         return
-    st = rank_statistics(ours, ref)
     fmt = "{:+.2f} [{:+.2f}, {:+.2f}]".format
-    print(f"{len(ours)} systems: Spearman ρ {fmt(*st['spearman'])}, Kendall τ {fmt(*st['kendall'])}, "
-          f"RMSE {st['rmse'][0]:.1f} [{st['rmse'][1]:.1f}, {st['rmse'][2]:.1f}] kJ/mol (95 % bootstrap over systems); "
-          "of the AIMD top-10 (most negative), an MLIP pre-screen keeping its "
-          + ", ".join(f"{k} most negative keeps {v:.0%}" for k, v in st["top10_kept"].items()))
+    print(f"\nagainst the paper's AIMD, {len(ours)} systems (95 % bootstrap intervals over systems):")
+    print("| predictor | Spearman ρ | Kendall τ | RMSE kJ/mol | AIMD top-10 (most negative) kept by its own 10 / 15 |")
+    print("|---|---|---|---|---|")
+    model = blind.loc[rows["system"], "model_kJ"].to_numpy(float)
+    for name, values in ((label, ours), ("model without AIMD", model),
+                         ("Miedema", blind.loc[rows["system"], "miedema_kJ"].to_numpy(float))):
+        st = rank_statistics(values, ref)
+        kept = " / ".join(f"{v:.0%}" for v in st["top10_kept"].values()) or "-"
+        print(f"| {name} | {fmt(*st['spearman'])} | {fmt(*st['kendall'])} | {st['rmse'][0]:.1f} "
+              f"[{st['rmse'][1]:.1f}, {st['rmse'][2]:.1f}] | {kept} |")
+    sk = surprise_kept(ours, ref, model)
+    print(f"\nas an acquisition pre-screen: of the 10 systems where AIMD moved the model (without AIMD) most, "
+          f"|AIMD − model|, an {label} pre-screen keeping its own largest |{label} − model| keeps "
+          + ", ".join(f"{v:.0%} with {k}" for k, v in sk["kept"].items())
+          + f" (random: {10 / len(ours):.0%} / {15 / len(ours):.0%}); Spearman ρ of the two surprises "
+          f"{sk['spearman']:+.2f}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -161,6 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the MLIP of --mlip")
     parser.add_argument("--systems", default="", help="--mlip: comma-separated systems (default: all 29)")
     return parser
+
+
+def _yes_no(value: bool | None) -> str:
+    return "-" if value is None else ("yes" if value else "no")
 
 
 def main() -> None:
@@ -188,13 +241,15 @@ def main() -> None:
               f"{a.p_kbar:7.2f} ± {a.p_sem_kbar:4.2f} {a.p_kin_kbar:6.1f} {a.n_eff:6.0f} {a.T_mean_K:7.0f} "
               f"{a.msd_A2:7.1f} {h:12.2f} ± {a.H0_sem_eV * EV_TO_J_PER_MOL / 1000:5.2f} "
               f"{run.s_per_step * 1000:8.1f}  {', '.join(a.flags) or '-'}")
-    print("\nvolume-search stages. One Vinet + E(V) fit over all stages (aimd.eos), weighted by their SEMs; "
-          "p_fit ± σ: the fit's pressure at the stage's volume (pooled over every stage). Acceptance (aimd.volume): "
+    print("\nvolume-search stages. One Vinet + E(V) fit over the stages that stayed liquid (aimd.eos; 'liquid': MSD "
+          "over the stage ≥ (½·d_nn)², judged on stages ≥ 2 ps; a stage that crystallised is not fitted and the next "
+          "starts from a fresh packing), weighted by their SEMs; "
+          "p_fit ± σ: the fit's pressure at the stage's volume (pooled over the fitted stages). Acceptance (aimd.volume): "
           "|p_fit| < 2 kbar and P = |p_fit| + 2σ ≤ P_max, the true |p| at which the H(p=0) correction may be off by "
           f"{res.runs['alloy'].volume_fit.h0_bias_max_J:.0f} J/mol; 'bias': that error bound at P. A stage that may "
           f"pass is extended to the SEM it needs (at most {1 + args.max_extensions} × {args.stage_ps:g} ps).")
     print(f"{'run':<8} {'stage':<11} {'V Å³/at':>8} {'ps':>5} {'p̄ ± SEM kbar':>16} {'p_fit ± σ kbar':>16} "
-          f"{'τ_p ps':>6} {'P_max':>6} {'bias J':>7}  accepted")
+          f"{'τ_p ps':>6} {'P_max':>6} {'bias J':>7} {'liquid':>6}  accepted")
     for role, run in res.runs.items():
         comp = "".join(f"{el}{n}" for el, n in run.analysis.composition.items())
         fit = run.volume_fit
@@ -203,7 +258,8 @@ def main() -> None:
             bias = fit.h0_bias_J(fit.pressure_bound_kbar(p.volume_A3), p.volume_A3)
             print(f"{comp:<8} {p.label:<11} {p.volume_A3 / args.atoms:8.3f} {p.length_ps or 0:5.2f} "
                   f"{p.p_kbar:8.2f} ± {p.p_sem_kbar:5.2f} {pf:8.2f} ± {sf:5.2f} {p.p_tau_ps or float('nan'):6.3f} "
-                  f"{fit.p_bound_kbar(p.volume_A3):6.2f} {bias:7.0f}  {'yes' if fit.accepts(p) else 'no'}")
+                  f"{fit.p_bound_kbar(p.volume_A3):6.2f} {bias:7.0f} {_yes_no(p.liquid):>6}  "
+                  f"{_yes_no(fit.accepts(p))}")
         V = run.analysis.volume_A3 * args.atoms
         c, dc = fit.correction_eV_kbar(V)
         kp = fit.isotherm.theta[2] if fit.isotherm else float("nan")

@@ -9,7 +9,7 @@ import pytest
 
 from mixcalphad.errors import IngestError, MissingRunFilesError, SettingsMismatchError
 from mixcalphad.aimd.ingest import COLLECTION, RUNS_TABLE, hmix_from_folders, ingest_vasp_runs
-from mixcalphad.aimd.status import advance_runs, runs_status
+from mixcalphad.aimd.status import advance_runs, runs_status, volume_fit_of
 from mixcalphad.aimd.vasp import prepare_vasp_runs, read_manifest
 from mixcalphad.data.store import Store
 
@@ -264,3 +264,33 @@ def test_prepare_cli(tmp_path, capsys, monkeypatch):
     code, text, _ = cli_json(capsys, "aimd", "prepare", "--systems", "CU-NI", "-o", str(tmp_path / "r2"),
                              "--atoms", "20")
     assert code == 0 and "1 binary point(s) need 3 runs" in text and "POTCAR not written" in text
+
+
+def test_a_vasp_stage_that_crystallised_is_not_fitted_and_the_next_starts_fresh(tmp_path, monkeypatch, capsys):
+    """`aimd status` judges each finished stage of ≥ 2 ps by its MSD: a stage whose atoms only vibrate
+    is named in the status and left out of the fit, the next stage continues a liquid stage, and once
+    every stage crystallised the next one is a fresh random packing."""
+    monkeypatch.delenv("VASP_PP_PATH", raising=False)
+    runs = tmp_path / "runs"
+    prepare_vasp_runs(["AL-IR"], runs, **{**SMALL, "stage_ps": 2.1})
+    run = runs / "AL10_2750K"
+    first = sorted((run / "volume").iterdir())
+    crystal = dataclasses.replace(MODEL, liquid=False)
+    for stage, model in zip(first, (MODEL, MODEL, crystal)):
+        fx.fake_vasp(stage, model, files=("vasprun.xml",))
+    st = {s.run_id: s for s in runs_status(runs)}["AL10_2750K"]
+    assert [s.liquid for s in st.stages] == [True, True, False]
+    assert st.state == "volume-search" and f"not liquid, not fitted: {first[2].name}" in st.reason
+    liquid_only = volume_fit_of(run)
+    assert liquid_only.fitted_points == liquid_only.points[:2]
+    code, out, _ = cli_json(capsys, "aimd", "status", str(runs), "--advance", "--json")
+    assert code == 0 and any("new stage s03" in a and "fresh packing" not in a for a in out["actions"])
+    # every stage crystallised: no fit, and a fresh packing at the volume nearest p = 0
+    runs2 = tmp_path / "runs2"
+    prepare_vasp_runs(["AL-IR"], runs2, **{**SMALL, "stage_ps": 2.1})
+    for stage in sorted((runs2 / "AL10_2750K" / "volume").iterdir()):
+        fx.fake_vasp(stage, crystal, files=("vasprun.xml",))
+    st = {s.run_id: s for s in runs_status(runs2)}["AL10_2750K"]
+    assert [s.liquid for s in st.stages] == [False, False, False] and st.next_volume_A3
+    actions = advance_runs(runs2)
+    assert any("new stage s03" in a and "fresh packing: every stage so far crystallised" in a for a in actions)

@@ -205,3 +205,26 @@ def test_tiny_mlip_run_is_stored_as_a_screening_mlip_point(tmp_path, name, packa
     assert row["source"].startswith(f"ase-{name}/") and ref["screening_estimate"] is True
     assert row["sigma_J"] == pytest.approx(np.hypot(res.sigma_J, ref["sigma_model_J"]))
     assert np.isfinite(row["HM_MIX_J"]) and row["sigma_J"] > res.sigma_J
+
+
+def test_a_stage_that_crystallised_is_not_fitted_and_the_next_starts_from_a_fresh_packing(monkeypatch):
+    """When a stage is judged not liquid the search leaves it out of the fit and re-packs before the next
+    stage (and before production when the last stage crystallised); every step is counted."""
+    from mixcalphad.aimd import local
+    from mixcalphad.aimd.local import simulate_run
+
+    verdicts = iter([False, None, None, False])            # s00 and the last stage crystallised
+    monkeypatch.setattr(local, "stage_is_liquid", lambda *a, **k: next(verdicts))
+    packings = []
+    fresh = local._fresh_liquid
+    monkeypatch.setattr(local, "_fresh_liquid", lambda comp, volume, *a: packings.append(volume) or fresh(comp, volume, *a))
+    settings = LocalSettings(T_K=1900, n_atoms=8)
+    run = simulate_run({"CU": 4, "NI": 4}, settings, production_ps=0.03, stage_ps=0.015, max_stages=4, seed=1,
+                       pre_steps=5, max_extensions=0)
+    assert [st.liquid for st in run.stages] == [False, None, None, False]
+    assert [st.label for st in run.volume_fit.fitted_points] == [st.label for st in run.stages[1:3]]
+    assert run.volume_fit.accepted is None or run.volume_fit.accepted in {st.label for st in run.stages[1:3]}
+    # the start, the stage after s00, and the production after the crystallised last stage
+    assert len(packings) == 3
+    assert packings[1] == pytest.approx(run.stages[1].volume_A3)
+    assert run.steps == 3 * 5 + 4 * 10 + 10

@@ -78,3 +78,30 @@ def test_analysis_flags_crystalline_and_phase_separated_runs():
     sep = analyze_series(series, RunSettings(T_K=1500, n_atoms=len(sym2), potim_fs=3.0),
                          origin=RunOrigin(label="run"), limits=limits.replace(min_msd_A2=0.0))
     assert "phase_separated" in sep.blocking_flags and any("immiscible" in n for n in sep.notes)
+
+
+def test_a_stage_is_judged_liquid_by_its_msd_only_when_long_enough():
+    """Diffusing atoms (MSD ≫ (½·d_nn)²) are liquid, atoms vibrating about fixed sites are not, in Cartesian
+    Å or in wrapped fractional coordinates (VASP); a stage shorter than 2 ps or without positions is not
+    judged."""
+    from mixcalphad.aimd.structure import STAGE_LIQUID_MIN_PS, nearest_neighbour_distance, stage_is_liquid
+
+    rng = np.random.default_rng(3)
+    v_atom, n = 12.5, 64
+    L = (v_atom * n) ** (1 / 3)
+    threshold = (0.5 * nearest_neighbour_distance(v_atom)) ** 2
+    sites = rng.uniform(0, L, (n, 3))
+    walk = sites + np.cumsum(rng.normal(0, 0.08, (500, n, 3)), axis=0)             # MSD ≈ 9.6 Å²
+    lattice = sites + rng.normal(0, 0.15, (500, n, 3))                               # MSD ≈ 0.14 Å²
+    cell = np.eye(3) * L
+    assert stage_is_liquid(walk, v_atom, 3.0) is True
+    assert stage_is_liquid(lattice, v_atom, 3.0) is False
+    assert stage_is_liquid((walk / L) % 1.0, v_atom, 3.0, cell, fractional=True) is True
+    assert stage_is_liquid((lattice / L) % 1.0, v_atom, 3.0, cell, fractional=True) is False
+    assert stage_is_liquid(walk, v_atom, STAGE_LIQUID_MIN_PS - 0.1) is None
+    assert stage_is_liquid(None, v_atom, 3.0) is None
+    # the threshold is (½·d_nn)²: a displacement just beyond it is liquid, just below is not
+    for scale, expected in ((1.05, True), (0.95, False)):
+        step = np.zeros((2, n, 3))
+        step[1, :, 0] = np.sqrt(threshold) * scale * np.where(np.arange(n) % 2, 1, -1)
+        assert stage_is_liquid(sites + step, v_atom, 3.0) is expected

@@ -252,7 +252,8 @@ def test_stage_ps_needed_from_a_measured_stage():
 
 def test_a_stage_is_extended_to_the_length_its_acceptance_needs():
     """A 1 ps stage near v0 whose SEM is too large for the fit's σ_p there: it is extended to the length
-    its own SEM needs (+10 %), and with that SEM the refit accepts it."""
+    its own SEM needs (+10 %), and with that SEM the refit accepts it; the same stage judged not liquid is
+    not extended."""
     p, E = eos(0.0)
     base = stages(p, E, 1.0, scales=(0.88, 0.92, 0.96), sem_kbar=2.5, sem_e=5e-3)
     V, step_ps = N * 1.0005 * V0_ATOM, 0.003
@@ -264,9 +265,36 @@ def test_a_stage_is_extended_to_the_length_its_acceptance_needs():
     more = _extension_steps(fit, pt, 333, 20000, step_ps)
     assert 333 + more == int(np.ceil(1.1 * (3.0 / need) ** 2 / step_ps))
     assert _extension_steps(fit, pt, 333, 400, step_ps) == 0             # beyond the cap: move on instead
+    solid = dataclasses.replace(pt, liquid=False)                        # the same stage, crystallised
+    solid_fit = fit_volume(base + [solid], n_atoms=N)
+    assert solid_fit.sem_needed_kbar(solid) == 0.0 and _extension_steps(solid_fit, solid, 333, 20000, step_ps) == 0
     longer = dataclasses.replace(pt, p_sem_kbar=0.95 * need, length_ps=1.1 * (3.0 / need) ** 2)
     refit = fit_volume(base + [longer], n_atoms=N)
     assert refit.accepts(longer) and _extension_steps(refit, longer, 333, 20000, step_ps) == 0
     v_far = brentq(lambda u: p(u) * KBAR_PER_EV_A3 - 4.0, 0.9 * V0_ATOM, V0_ATOM)
     far = VolumePoint("far", N * v_far, 4.0, 0.1, E(v_far), 3e-4, 20, length_ps=1.0)
     assert _extension_steps(fit_volume(base + [far], n_atoms=N), far, 333, 20000, step_ps) == 0  # outside the window
+
+
+def test_a_stage_that_crystallised_is_kept_but_neither_fitted_nor_accepted():
+    """A stage flagged ``liquid=False`` (a crystal in a liquid-sized box: tension, lower energy) leaves the
+    fit exactly as without it and is never accepted, even at the fitted p = 0; with no liquid stage at all
+    there is no fit and the next stage repeats the volume nearest p = 0."""
+    p, E = eos(1.0)
+    base = stages(p, E, 1.0, scales=(0.95, 0.97, 1.03, 1.05))
+    V = N * V0_ATOM
+    crystal = VolumePoint("xtal", V, -30.0, 0.5, E(V0_ATOM) - 0.1, 3e-4, 50, length_ps=3.0, liquid=False)
+    clean, with_crystal = fit_volume(base, n_atoms=N), fit_volume(base + [crystal], n_atoms=N)
+    assert with_crystal.isotherm.theta == clean.isotherm.theta
+    assert with_crystal.points[-1] is crystal and with_crystal.fitted_points == tuple(base)
+    assert with_crystal.next_volume_A3 == pytest.approx(clean.next_volume_A3)
+    # the same stage, had it stayed liquid, would be fitted and, at p = 0, accepted
+    at_zero = dataclasses.replace(crystal, p_kbar=0.0, e_eV=E(V0_ATOM))
+    assert fit_volume(base + [at_zero], n_atoms=N).accepted is None                # liquid=False
+    assert fit_volume(base + [dataclasses.replace(at_zero, liquid=True)], n_atoms=N).accepted == "xtal"
+    assert fit_volume(base + [dataclasses.replace(at_zero, liquid=None)], n_atoms=N).accepted == "xtal"
+    solid = [dataclasses.replace(s, liquid=False) for s in base]
+    none = fit_volume(solid, n_atoms=N)
+    assert none.isotherm is None and none.accepted is None
+    assert none.next_volume_A3 == min(solid, key=lambda s: abs(s.p_kbar)).volume_A3
+

@@ -25,7 +25,8 @@ from mixcalphad.errors import AIMDParseError
 from mixcalphad.aimd.protocol import PROTOCOL
 from mixcalphad.aimd.settings import KBAR_PER_EV_A3, check_positive
 from mixcalphad.aimd.statistics import series_stats
-from mixcalphad.aimd.structure import mean_square_displacement, nearest_neighbour_distance, structure_check
+from mixcalphad.aimd.structure import (mean_square_displacement, nearest_neighbour_distance, stage_is_liquid,
+                                       structure_check)
 from mixcalphad.aimd.volume import VolumeFit, VolumePoint, acceptance_limits
 
 log = logging.getLogger(__name__)
@@ -447,9 +448,11 @@ def volume_point(analysis_or_traj, label: str = "") -> VolumePoint:
         es = series_stats(e)
         ps = series_stats(p, t0=es.t0)
         dt_ps = traj.timestep_fs / 1000.0 if traj.timestep_fs else None
-        return VolumePoint(label or str(traj.path), float(np.mean(traj.volume)), ps.mean, ps.sem, es.mean,
-                           es.sem, min(es.n_eff, ps.n_eff), len(e) * dt_ps if dt_ps else None,
-                           ps.g * dt_ps / 2 if dt_ps else None)
+        length = len(e) * dt_ps if dt_ps else None
+        volume = float(np.mean(traj.volume))
+        liquid = stage_is_liquid(traj.positions, volume / traj.n_atoms, length, traj.cell, fractional=True)
+        return VolumePoint(label or str(traj.path), volume, ps.mean, ps.sem, es.mean, es.sem,
+                           min(es.n_eff, ps.n_eff), length, ps.g * dt_ps / 2 if dt_ps else None, liquid)
     a = analysis_or_traj
     return VolumePoint(label or a.label, a.volume_A3 * a.n_atoms, a.p_kbar, a.p_sem_kbar, a.E_eV,
                        a.E_sem_eV, a.n_eff)

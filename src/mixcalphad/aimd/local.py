@@ -41,6 +41,7 @@ from mixcalphad.chem.binaries import normalize_symbol, parse_system
 from mixcalphad.aimd.analysis import AcceptanceLimits, ProductionSeries, RunAnalysis, RunOrigin, analyze_series
 from mixcalphad.aimd.mixing import MixingResult, mixing_enthalpy
 from mixcalphad.aimd.statistics import series_stats
+from mixcalphad.aimd.structure import stage_is_liquid
 from mixcalphad.aimd.volume import VolumeFit, VolumePoint, fit_volume, stage_ps_needed
 from mixcalphad.errors import OptionalDependencyError, ProtocolError
 from mixcalphad.aimd.calculators import (calculator_version, check_calculator_elements, limit_threads, make_calculator,
@@ -93,8 +94,28 @@ class LocalRun:
 def _point(label: str, volume: float, n_atoms: int, seg: dict, dt_ps: float) -> VolumePoint:
     es = series_stats(seg["e"] / n_atoms)
     ps = series_stats(seg["p"], t0=es.t0)
+    length = len(seg["e"]) * dt_ps
+    liquid = stage_is_liquid(seg["pos"] if len(seg["pos"]) else None, volume / n_atoms, length)
     return VolumePoint(label, float(volume), ps.mean, ps.sem, es.mean, es.sem, min(es.n_eff, ps.n_eff),
-                       len(seg["e"]) * dt_ps, ps.g * dt_ps / 2)
+                       length, ps.g * dt_ps / 2, liquid)
+
+
+def _fresh_liquid(comp: Mapping[str, int], volume_A3: float, settings: LocalSettings, rng, calc,
+                  pre_steps: int):
+    """A random packing at ``volume_A3`` (Å³), thermalised at T and relaxed by ``pre_steps`` Langevin steps
+    at a third of the time step: the start of a run, and of the stage after one that crystallised."""
+    from ase import units
+    from ase.md.langevin import Langevin
+
+    from mixcalphad.aimd.vasp import random_packing
+
+    atoms = random_packing(comp, volume_A3, seed=rng)
+    atoms.calc = calc
+    thermalize(atoms, settings.T_K, rng)
+    if pre_steps:
+        Langevin(atoms, settings.timestep_fs / 3 * units.fs, temperature_K=settings.T_K,
+                 friction=1.0 / (20 * units.fs), fixcm=False, rng=rng).run(pre_steps)
+    return atoms
 
 
 def _fallback_volume(fit: VolumeFit, clip: float = PROTOCOL["volume_clip"]) -> float:
@@ -156,8 +177,8 @@ def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, pro
     seed : int
         Packing, velocities and thermostat noise.
     pre_steps : int, optional
-        Steps at a third of the time step that relax the random packing before the first stage
-        (default: 50, or the stage length if shorter).
+        Steps at a third of the time step that relax the random packing before the first stage, and
+        before a stage that follows one that crystallised (default: 50, or the stage length if shorter).
     sample_every : int
         Record every n-th step.
     calculator : optional
@@ -170,10 +191,6 @@ def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, pro
     -------
     LocalRun
     """
-    from ase import units
-
-    from mixcalphad.aimd.vasp import random_packing
-
     t_start = time.perf_counter()
     comp = {normalize_symbol(el): int(n) for el, n in sorted(composition.items())}
     if sum(comp.values()) != settings.n_atoms:
@@ -183,23 +200,14 @@ def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, pro
     rng = np.random.default_rng(seed)
     calc = calculator or make_calculator(settings.calculator)[0]
     v0 = vegard_volume_A3(comp, expansion)
-    atoms = random_packing(comp, v0, seed=rng)
-    atoms.calc = calc
-    thermalize(atoms, settings.T_K, rng)
     n = settings.n_atoms
     prod_steps = max(int(round(production_ps * 1000 / settings.timestep_fs)), 10)
     stage_steps = max(int(round((stage_ps if stage_ps is not None else 0.3 * production_ps) * 1000
                                 / settings.timestep_fs)), 10)
-    steps = 0
     if pre_steps is None:
         pre_steps = min(50, stage_steps)
-    if pre_steps:  # relax the random packing gently
-        from ase.md.langevin import Langevin
-
-        pre = Langevin(atoms, settings.timestep_fs / 3 * units.fs, temperature_K=settings.T_K,
-                       friction=1.0 / (20 * units.fs), fixcm=False, rng=rng)
-        pre.run(pre_steps)
-        steps += pre_steps
+    atoms = _fresh_liquid(comp, v0, settings, rng, calc, pre_steps)
+    steps = pre_steps
     dyn = make_dynamics(atoms, settings, rng)
     points: list[VolumePoint] = []
     accept = limits.volume_search()
@@ -207,8 +215,14 @@ def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, pro
     fit = None
     while True:
         volume = volumes.pop(0) if volumes else fit.next_volume_A3
+        if points and points[-1].liquid is False:
+            log.info("%s: stage %s crystallised; the next stage starts from a fresh packing",
+                     composition_label(comp.items()), points[-1].label)
+            atoms = _fresh_liquid(comp, volume, settings, rng, calc, pre_steps)
+            steps += pre_steps
+            dyn = make_dynamics(atoms, settings, rng)
         atoms.set_cell(atoms.cell * (volume / atoms.get_volume()) ** (1 / 3), scale_atoms=True)
-        seg = run_segment(atoms, dyn, stage_steps, every=sample_every)
+        seg = run_segment(atoms, dyn, stage_steps, positions=True, every=sample_every)
         steps += stage_steps
         dt_ps = settings.timestep_fs * sample_every / 1000.0
         point = _point(f"s{len(points):02d}_v{volume / v0:.3f}", volume, n, seg, dt_ps)
@@ -220,7 +234,7 @@ def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, pro
                                           (1 + max_extensions) * stage_steps, settings.timestep_fs / 1000.0)
             if not more_steps:
                 break
-            more = run_segment(atoms, dyn, more_steps, every=sample_every)
+            more = run_segment(atoms, dyn, more_steps, positions=True, every=sample_every)
             steps += more_steps
             stage_done += more_steps
             seg = {k: np.concatenate([seg[k], more[k]]) if len(more[k]) else seg[k] for k in seg}
@@ -236,6 +250,10 @@ def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, pro
         log.warning("%s: no volume-search stage met |p| < %g kbar with an H(p=0) error bound ≤ %g J/mol in %d "
                     "stages; production at the fitted zero-pressure volume", composition_label(comp.items()),
                     accept["p_window_kbar"], accept["h0_bias_max_J"], len(points))
+    if points[-1].liquid is False:
+        atoms = _fresh_liquid(comp, target, settings, rng, calc, pre_steps)
+        steps += pre_steps
+        dyn = make_dynamics(atoms, settings, rng)
     atoms.set_cell(atoms.cell * (target / atoms.get_volume()) ** (1 / 3), scale_atoms=True)
     seg = run_segment(atoms, dyn, prod_steps, positions=True, every=sample_every)
     steps += prod_steps

@@ -43,7 +43,8 @@ STATES = ("missing", "volume-search", "production-ready", "production-running", 
 
 @dataclass(frozen=True)
 class StageInfo:
-    """One volume-search stage: folder, whether finished, its steps, p̄ ± SEM (kbar), ⟨E⟩ (eV/atom)."""
+    """One volume-search stage: folder, whether finished, its steps, p̄ ± SEM (kbar), ⟨E⟩ (eV/atom) and
+    whether it stayed liquid (None: not judged; a stage that crystallised is not fitted)."""
 
     name: str
     volume_A3: float | None
@@ -53,6 +54,7 @@ class StageInfo:
     p_kbar: float | None = None
     p_sem_kbar: float | None = None
     e_eV: float | None = None
+    liquid: bool | None = None
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -135,7 +137,7 @@ def _summary(folder: Path) -> _Summary:
     """Steps, truncation and (p̄, ⟨E⟩) of a run's outputs; cached on the files' size and mtime."""
     key = (str(folder.resolve()), output_signature(folder))
     if key not in _SUMMARIES:
-        traj = read_outputs(folder, positions=False)
+        traj = read_outputs(folder, positions=True)
         point = volume_point(traj, folder.name) if traj.pressure_kbar is not None else None
         if len(_SUMMARIES) > 4096:
             _SUMMARIES.clear()
@@ -166,7 +168,7 @@ def _stage_infos(run_dir: Path, protocol: Mapping) -> tuple[list[StageInfo], lis
         pt = summ.point
         points.append(pt)
         infos.append(StageInfo(folder.name, pt.volume_A3, True, summ.n_steps, nsw, pt.p_kbar, pt.p_sem_kbar,
-                               pt.e_eV))
+                               pt.e_eV, pt.liquid))
     return infos, points, errors
 
 
@@ -240,9 +242,11 @@ def run_status(runs_dir: str | Path, run_id: str, manifest: Mapping | None = Non
     if len(stages) >= protocol["max_stages"]:
         return RunStatus(run_id, "failed", f"volume search did not converge in {len(stages)} stages "
                          f"(best p̄ = {min(abs(p.p_kbar) for p in points):.2f} kbar)", tuple(stages))
+    solid = [s.name for s in stages if s.liquid is False]
+    left_out = f"; not liquid, not fitted: {', '.join(solid)}" if solid else ""
     return RunStatus(run_id, "volume-search", f"next stage at {fit.next_volume_A3:.1f} Å³ (equation-of-state "
-                     f"fit over all stages{', clipped to ±10 %' if fit.clipped else ''}); run 'aimd status --advance'",
-                     tuple(stages), None, fit.next_volume_A3)
+                     f"fit over all stages{', clipped to ±10 %' if fit.clipped else ''}{left_out}); "
+                     "run 'aimd status --advance'", tuple(stages), None, fit.next_volume_A3)
 
 
 def runs_status(runs_dir: str | Path) -> list[RunStatus]:
@@ -281,13 +285,17 @@ def write_next_stage(runs_dir: str | Path, status: RunStatus,
                 f"{status.run_id}/production")
     if not status.next_volume_A3:
         return None
-    best = min((s for s in status.stages if s.done), key=lambda s: abs(s.p_kbar))
+    # the next stage continues the liquid stage nearest p = 0; after stages that all crystallised, a fresh packing
+    liquid = [s for s in status.stages if s.done and s.liquid is not False]
+    best = min(liquid, key=lambda s: abs(s.p_kbar)) if liquid else None
     spec = RunSpec(tuple(meta["composition"].items()), RunSettings.from_dict(meta["settings"]))
     folder = write_stage(run_dir, spec, len(status.stages), status.next_volume_A3, meta["start_volume_A3"],
                          nsw=run_nsw(meta, protocol, "stage"), potcars=_potcar_paths(meta, spec),
                          nelect=meta.get("nelect"), ranks=protocol.get("ranks", DEFAULT_RANKS),
-                         poscar_text=_poscar_source(run_dir / "volume" / best.name))
-    return (f"{status.run_id}: new stage {folder.name} at {status.next_volume_A3:.1f} Å³",
+                         poscar_text=_poscar_source(run_dir / "volume" / best.name) if best else None,
+                         seed=len(status.stages))
+    how = "" if best else " (fresh packing: every stage so far crystallised)"
+    return (f"{status.run_id}: new stage {folder.name} at {status.next_volume_A3:.1f} Å³{how}",
             f"{status.run_id}/volume/{folder.name}")
 
 

@@ -11,6 +11,12 @@ with its σ — the first-order correction H0 = ⟨E⟩ + c·p̄ that :mod:`.ana
 Local lines through the Vegard start and the zero-pressure volume, 10 % apart, left c uncertain by
 30–45 % (K′ and the thermal pressure carried across the gap); one fit over all stages does not.
 
+Only stages that stayed liquid enter the fit (``VolumePoint.liquid``, judged on stages long enough to
+tell, :func:`~mixcalphad.aimd.structure.stage_is_liquid`): a cell that crystallised in a liquid-sized box
+is under tension and lower in energy (EMT Ni64 at 1900 K: −20 to −33 kbar where the liquid isotherm
+gives ≈ 0), and one such stage pulls V0, K_T and H(p = 0) towards a solid. The next stage after it
+starts from a fresh packing.
+
 Pressures are totals *including* the kinetic term, kbar; volumes are whole-cell Å³ (``VolumePoint``)
 and the fitted (∂E/∂V)_T is per atom, eV/Å³; K_T in GPa.
 
@@ -60,7 +66,9 @@ BESIDE = 0.04
 @dataclass(frozen=True)
 class VolumePoint:
     """One volume-search stage: cell volume (Å³), p̄ ± SEM (kbar), ⟨E⟩ ± SEM (eV/atom), N_eff, and where
-    known its simulated length (ps) and the integrated autocorrelation time of its pressure, τ = g·Δt/2 (ps)."""
+    known its simulated length (ps), the integrated autocorrelation time of its pressure, τ = g·Δt/2 (ps),
+    and whether it stayed liquid (:func:`~mixcalphad.aimd.structure.stage_is_liquid`; None: not judged).
+    A stage that is not liquid is kept for the record but left out of the fit and never accepted."""
 
     label: str
     volume_A3: float
@@ -71,6 +79,7 @@ class VolumePoint:
     n_eff: float
     length_ps: float | None = None
     p_tau_ps: float | None = None
+    liquid: bool | None = None
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -122,6 +131,11 @@ class VolumeFit:
     from_guess: bool = False
     p_window_kbar: float = PROTOCOL["p_window_kbar"]
     h0_bias_max_J: float = PROTOCOL["h0_bias_max_J"]
+
+    @property
+    def fitted_points(self) -> tuple[VolumePoint, ...]:
+        """The stages the fit uses: all but those that did not stay liquid."""
+        return tuple(p for p in self.points if p.liquid is not False)
 
     @property
     def accepted_point(self) -> VolumePoint | None:
@@ -194,8 +208,9 @@ class VolumeFit:
         return float(abs(p) + 2.0 * sp)
 
     def accepts(self, point: VolumePoint) -> bool:
-        """The fitted |p| at the stage's volume is inside the window and P ≤ :meth:`p_bound_kbar` there."""
-        if self.isotherm is None:
+        """The stage stayed liquid, the fitted |p| at its volume is inside the window and P ≤
+        :meth:`p_bound_kbar` there."""
+        if self.isotherm is None or point.liquid is False:
             return False
         p, _ = self.pressure_kbar_at(point.volume_A3)
         return bool(abs(p) < self.p_window_kbar
@@ -205,9 +220,9 @@ class VolumeFit:
         """SEM(p̄) of this stage at which it would be accepted if the fit stayed as it is, kbar (0: it cannot be).
 
         The fit's σ_p at the stage pools the stage (1/SEM²) with the rest (1/σ_rest² = 1/σ_p² − 1/SEM²);
-        acceptance needs σ_p ≤ (P_max − |p|)/2.
+        acceptance needs σ_p ≤ (P_max − |p|)/2. A stage that crystallised cannot be accepted.
         """
-        if self.isotherm is None or not np.isfinite(point.p_sem_kbar):
+        if self.isotherm is None or point.liquid is False or not np.isfinite(point.p_sem_kbar):
             return 0.0
         p, sp = self.pressure_kbar_at(point.volume_A3)
         target = 0.5 * (self.p_bound_kbar(point.volume_A3) - abs(p))
@@ -245,13 +260,14 @@ def _next_volume(fit: VolumeFit) -> float:
     ``P = |p| + 2σ_p`` — the covariance the fit would have with it (module docstring). The new stage is
     given the median SEMs of the stages done."""
     iso, n = fit.isotherm, fit.n_atoms
-    sp = float(np.median([p.p_sem_kbar for p in fit.points if np.isfinite(p.p_sem_kbar)] or [10.0]))
-    se = float(np.median([p.e_sem_eV for p in fit.points if np.isfinite(p.e_sem_eV)] or [1.0]))
+    pts = fit.fitted_points
+    sp = float(np.median([p.p_sem_kbar for p in pts if np.isfinite(p.p_sem_kbar)] or [10.0]))
+    se = float(np.median([p.e_sem_eV for p in pts if np.isfinite(p.e_sem_eV)] or [1.0]))
     best, best_bound = iso.v0_A3, float("inf")
     for v in (iso.v0_A3, iso.v0_A3 * (1 - BESIDE), iso.v0_A3 * (1 + BESIDE)):
         cov = iso.covariance_with(v, max(sp, 0.1), max(se, 1e-5))
         bounds = []
-        for volume in [p.volume_A3 for p in fit.points] + [v * n]:
+        for volume in [p.volume_A3 for p in pts] + [v * n]:
             p, dp = fit.pressure_kbar_at(volume, cov)
             if abs(p) < fit.p_window_kbar:
                 bounds.append(fit.h0_bias_J(abs(p) + 2.0 * dp, volume, cov))
@@ -268,7 +284,9 @@ def fit_volume(points: Sequence[VolumePoint], *, n_atoms: int, clip: float = PRO
     Parameters
     ----------
     points : sequence of VolumePoint
-        Finished stages (cell volumes in Å³, pressures in kbar including the kinetic term).
+        Finished stages (cell volumes in Å³, pressures in kbar including the kinetic term). Stages that
+        did not stay liquid (``liquid=False``) are kept in the result but not fitted; when none is
+        liquid, the next stage repeats the volume of the smallest |p̄| (from a fresh packing).
     n_atoms : int
     clip : float
         Largest relative step from the stage with the smallest |p̄| (0.10: ±10 %).
@@ -291,13 +309,14 @@ def fit_volume(points: Sequence[VolumePoint], *, n_atoms: int, clip: float = PRO
     if not points:
         raise ValueError("no volume-search stage to fit")
     pts = tuple(points)
-    best = min(pts, key=lambda p: abs(p.p_kbar))
-    iso = fit_isotherm([p.volume_A3 / n_atoms for p in pts], [p.p_kbar for p in pts],
-                       [p.p_sem_kbar for p in pts], [p.e_eV for p in pts], [p.e_sem_eV for p in pts])
+    liquid = [p for p in pts if p.liquid is not False]
+    best = min(liquid or pts, key=lambda p: abs(p.p_kbar))
+    iso = fit_isotherm([p.volume_A3 / n_atoms for p in liquid], [p.p_kbar for p in liquid],
+                       [p.p_sem_kbar for p in liquid], [p.e_eV for p in liquid], [p.e_sem_eV for p in liquid])
     lo, hi = best.volume_A3 * (1 - clip), best.volume_A3 * (1 + clip)
     if iso is None:
         K_kbar = 10.0 * k_guess_GPa
-        V_zero = best.volume_A3 * (1.0 + best.p_kbar / K_kbar)
+        V_zero = best.volume_A3 * (1.0 + best.p_kbar / K_kbar) if liquid else best.volume_A3
         nxt = float(min(max(V_zero, lo), hi))
         return VolumeFit(pts, int(n_atoms), None, float(V_zero), float("inf"), float("nan"), float("inf"),
                          float(k_guess_GPa), None, nxt, bool(nxt != V_zero), None, True, float(p_window_kbar),
