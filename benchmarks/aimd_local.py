@@ -206,8 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--parallel", default="auto", choices=("auto", "dask", "serial"))
     parser.add_argument("--mlip", action="store_true", help="the MLIP screening table instead (see above)")
-    parser.add_argument("--calculator", default="chgnet", choices=("chgnet", "sevennet"),
-                        help="the MLIP of --mlip")
+    parser.add_argument("--calculator", default=None, choices=("emt", "asap3", "chgnet", "sevennet"),
+                        help="the EMT of the reference case (emt, default; asap3: the same EMT ~100× faster, "
+                             "'pip install asap3') or the MLIP of --mlip (chgnet, default; sevennet)")
     parser.add_argument("--systems", default="", help="--mlip: comma-separated systems (default: all 29)")
     return parser
 
@@ -217,19 +218,27 @@ def _yes_no(value: bool | None) -> str:
 
 
 def main() -> None:
-    args = build_parser().parse_args()
+    parser = build_parser()
+    args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    emt = args.calculator in (None, "emt", "asap3")
     if args.mlip:
+        if args.calculator in ("emt", "asap3"):
+            parser.error("--mlip screens the universal MLIPs: --calculator chgnet or sevennet")
+        args.calculator = args.calculator or "chgnet"
         mlip_table(args)
         return
+    if not emt:
+        parser.error("the reference case is EMT: --calculator emt or asap3 (the MLIPs go with --mlip)")
+    args.calculator = args.calculator or "emt"
 
     start = time.perf_counter()
     res = run_local_md("CU", "NI", n_atoms=args.atoms, T_K=args.T, ps=args.ps, stage_ps=args.stage_ps,
                        max_stages=args.max_stages, seed=args.seed, parallel=args.parallel,
-                       max_extensions=args.max_extensions)
+                       max_extensions=args.max_extensions, calculator=args.calculator)
     wall = time.perf_counter() - start
     m = res.mixing
-    print(f"EMT Cu–Ni, {args.atoms} atoms per run, T = {args.T:.0f} K, Langevin, 3 fs, "
+    print(f"EMT Cu–Ni ({res.settings.calculator_version}), {args.atoms} atoms per run, T = {args.T:.0f} K, Langevin, 3 fs, "
           f"stages {args.stage_ps:g} ps, production {args.ps:g} ps; wall time {wall:.0f} s")
     print(f"{'run':<8} {'V Å³/at':>8} {'stages':>6} {'accepted':>11} {'p̄ ± SEM kbar':>15} {'p_kin':>6} "
           f"{'N_eff':>6} {'T_mean':>7} {'MSD Å²':>7} {'H0 ± SEM kJ/mol':>20} {'ms/step':>8}  flags")

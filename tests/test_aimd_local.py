@@ -35,10 +35,11 @@ def test_short_emt_cu_ni_run_end_to_end(cuni):
     # 0.36 ps of 32 atoms cannot resolve EMT's +1.8 kJ/mol (the slow test below does): over seeds 0–29
     # ΔH_mix spreads with sd 3.8 kJ/mol about +1.2 (range −6.2 … +9.5; benchmarks/aimd_seed_spread.py), and
     # the reported σ (0.4–1.7 kJ/mol) is 3.5 times too small, as the "short" flags say. What it can check is
-    # the seeded result: seed 1 gives −649.6 ± 1422.2 J/mol with the equation-of-state volume search
-    # (aimd.eos; −254.0 ± 1386.7 with the earlier local-line search), unchanged with numpy's AVX-512/AVX2
-    # loops and OpenBLAS's Haswell/Nehalem kernels switched off (NPY_DISABLE_CPU_FEATURES, OPENBLAS_CORETYPE)
-    assert m.HM_MIX_J == pytest.approx(-649.57, abs=1.0) and m.sigma_J == pytest.approx(1422.16, abs=1.0)
+    # the seeded result: seed 1 gives −262.3 ± 892.4 J/mol with the equation-of-state volume search and
+    # ASAP's EMT cutoff (−649.6 ± 1422.2 with ASE's default cutoff; −254.0 ± 1386.7 with the earlier
+    # local-line search), unchanged with numpy's AVX-512/AVX2 loops and OpenBLAS's Haswell/Nehalem kernels
+    # switched off (NPY_DISABLE_CPU_FEATURES, OPENBLAS_CORETYPE)
+    assert m.HM_MIX_J == pytest.approx(-262.30, abs=1.0) and m.sigma_J == pytest.approx(892.35, abs=1.0)
     assert "indistinguishable_from_zero" in m.flags                        # |ΔH| < 2σ
     for role, run in res.runs.items():
         a = run.analysis
@@ -228,3 +229,32 @@ def test_a_stage_that_crystallised_is_not_fitted_and_the_next_starts_from_a_fres
     assert len(packings) == 3
     assert packings[1] == pytest.approx(run.stages[1].volume_A3)
     assert run.steps == 3 * 5 + 4 * 10 + 10
+
+
+def test_emt_is_the_asap_potential_and_asap3_the_same_faster():
+    """``emt`` is ASE's EMT with ASAP's cutoff rule: on a random Cu–Ni liquid its energy and stress are
+    those of ``asap3`` (when installed) to 10⁻⁴ eV/atom, not those of ASE's default cutoff (≈ 8 meV/atom
+    higher). Without asap3, asking for it names the install."""
+    from ase.calculators.emt import EMT
+
+    from mixcalphad.aimd.vasp import random_packing
+
+    atoms = random_packing({"CU": 16, "NI": 16}, 32 * 13.9, seed=np.random.default_rng(0))
+    ours, version = make_calculator("emt")
+    assert "asap_cutoff" in version and LocalSettings(calculator="asap3").kind == "md"
+    e_ours = atoms.copy()
+    e_ours.calc = ours
+    default = atoms.copy()
+    default.calc = EMT()
+    assert abs(e_ours.get_potential_energy() - default.get_potential_energy()) / 32 > 2e-3
+    try:
+        import asap3  # noqa: F401
+    except ImportError:
+        with pytest.raises(OptionalDependencyError, match="pip install asap3"):
+            make_calculator("asap3")
+        return
+    fast = atoms.copy()                                                   # pragma: no cover - optional extra
+    fast.calc, label = make_calculator("asap3")
+    assert label.startswith("asap3 ")
+    assert fast.get_potential_energy() / 32 == pytest.approx(e_ours.get_potential_energy() / 32, abs=1e-4)
+    assert fast.get_stress() == pytest.approx(e_ours.get_stress(), abs=1e-5)

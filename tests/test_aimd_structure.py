@@ -83,7 +83,7 @@ def test_analysis_flags_crystalline_and_phase_separated_runs():
 def test_a_stage_is_judged_liquid_by_its_msd_only_when_long_enough():
     """Diffusing atoms (MSD ≫ (½·d_nn)²) are liquid, atoms vibrating about fixed sites are not, in Cartesian
     Å or in wrapped fractional coordinates (VASP); a stage shorter than 2 ps or without positions is not
-    judged."""
+    judged; what counts is the stage's last 2 ps."""
     from mixcalphad.aimd.structure import STAGE_LIQUID_MIN_PS, nearest_neighbour_distance, stage_is_liquid
 
     rng = np.random.default_rng(3)
@@ -100,6 +100,11 @@ def test_a_stage_is_judged_liquid_by_its_msd_only_when_long_enough():
     assert stage_is_liquid((lattice / L) % 1.0, v_atom, 3.0, cell, fractional=True) is False
     assert stage_is_liquid(walk, v_atom, STAGE_LIQUID_MIN_PS - 0.1) is None
     assert stage_is_liquid(None, v_atom, 3.0) is None
+    # a 10 ps stage that diffused for 6 ps and then crystallised: large MSD over the stage, a crystal at its end
+    half = np.concatenate([walk[:300], walk[299] + rng.normal(0, 0.15, (200, n, 3))])
+    assert stage_is_liquid(half, v_atom, 10.0) is False
+    melted = np.concatenate([lattice[:300], lattice[299] + np.cumsum(rng.normal(0, 0.15, (200, n, 3)), axis=0)])
+    assert stage_is_liquid(melted, v_atom, 10.0) is True                  # solid first, liquid over the end
     # the threshold is (½·d_nn)²: a displacement just beyond it is liquid, just below is not
     for scale, expected in ((1.05, True), (0.95, False)):
         step = np.zeros((2, n, 3))

@@ -48,7 +48,7 @@ from mixcalphad.aimd.calculators import (calculator_version, check_calculator_el
                                          make_dynamics, run_segment, thermalize)
 from mixcalphad.aimd.plan import composition_label
 from mixcalphad.aimd.protocol import MELTING_EXPANSION, PROTOCOL, run_temperature, vegard_volume_A3
-from mixcalphad.aimd.settings import LocalSettings, check_fraction, check_positive
+from mixcalphad.aimd.settings import EMT_CALCULATORS, LocalSettings, check_fraction, check_positive
 
 log = logging.getLogger(__name__)
 
@@ -326,7 +326,7 @@ class LocalMDResult:
 
 
 def _simulate_job(job: dict) -> LocalRun:
-    if job["settings"].calculator != "emt":
+    if job["settings"].calculator not in EMT_CALCULATORS:
         limit_threads()
     return simulate_run(job["composition"], job["settings"], **job["options"])
 
@@ -350,7 +350,7 @@ def _execute(jobs: list[dict], parallel: str, n_workers: int | None, progress: b
         log.info("running %d MD runs with dask (%d processes)", len(jobs), workers)
         # fork (POSIX, EMT): a plain script without an ``if __name__ == "__main__"`` guard works; torch
         # (the MLIPs) is not fork-safe, so those use spawn and need the guard
-        mlip = any(j["settings"].calculator != "emt" for j in jobs)
+        mlip = any(j["settings"].calculator not in EMT_CALCULATORS for j in jobs)
         context = "fork" if os.name == "posix" and not mlip else "spawn"
         # chunksize=1: dask's process scheduler otherwise batches several tasks into one process
         with dask.config.set({"multiprocessing.context": context}):

@@ -340,8 +340,11 @@ class RunSettings(MDSettings):
 
 
 # ---------------------------------------------------------------------- local (ASE)
-#: Calculators of local runs: EMT (a pipeline stand-in) and universal potentials.
-CALCULATORS = ("emt", "chgnet", "sevennet")
+#: Calculators of local runs: EMT (a pipeline stand-in; ``asap3`` is the same EMT in ASAP, ~100× faster)
+#: and universal potentials.
+CALCULATORS = ("emt", "asap3", "chgnet", "sevennet")
+#: The EMT calculators (store kind ``md``; the rest are universal MLIPs, kind ``mlip``).
+EMT_CALCULATORS = ("emt", "asap3")
 #: Thermostats of local runs.
 THERMOSTATS = ("langevin", "nose-hoover", "bussi")
 
@@ -356,7 +359,7 @@ class LocalSettings(MDSettings):
         Temperature, K.
     n_atoms : int
     calculator : str
-        ``emt``, ``chgnet`` or ``sevennet``.
+        ``emt`` (ASE's), ``asap3`` (the same EMT in ASAP), ``chgnet`` or ``sevennet``.
     calculator_version : str
         Package version and model name (filled in by
         :func:`mixcalphad.aimd.calculators.make_calculator`).
@@ -395,7 +398,7 @@ class LocalSettings(MDSettings):
     @property
     def kind(self) -> str:
         """Store kind: ``md`` for EMT, ``mlip`` for the universal potentials."""
-        return "md" if self.calculator == "emt" else "mlip"
+        return "md" if self.calculator in EMT_CALCULATORS else "mlip"
 
     @property
     def source_label(self) -> str:

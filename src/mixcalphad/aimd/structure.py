@@ -15,11 +15,13 @@ crystallinity indicator, and chemical short-range order that detects phase separ
   0 for random mixing, > 0 for like-neighbour preference, 1 for complete separation, < 0 for
   ordering. A cell is flagged ``phase_separated`` when α > :data:`PHASE_SEPARATION_ALPHA` = 0.3; for a
   random 100-atom 50/50 cell the standard error of α is ≈ 0.05, so this is > 5σ.
-* **A volume-search stage** (:func:`stage_is_liquid`): the same MSD test over the whole stage, judged
-  only when the stage is at least :data:`STAGE_LIQUID_MIN_PS` long (a liquid metal near melting,
-  D ≈ 0.2–0.5 Å²/ps, reaches (½·d_nn)² ≈ 1.6 Å² in about a picosecond; a crystal stays near 0.3 Å²
-  however long it runs). A stage that crystallised is left out of the equation-of-state fit
-  (:mod:`.volume`) and the next stage starts from a fresh packing.
+* **A volume-search stage** (:func:`stage_is_liquid`): the same MSD test over the stage's last
+  :data:`STAGE_LIQUID_MIN_PS` (a liquid metal near melting, D ≈ 0.2–0.5 Å²/ps, moves 2.4–6 Å² in 2 ps,
+  beyond (½·d_nn)² ≈ 1.6 Å²; a crystal stays near 0.3 Å² however long it runs). The end of the stage,
+  not the whole of it: a long stage that crystallised half-way has a large MSD over its length but
+  ends as a crystal, and its p̄ and ⟨E⟩ are a mixture. Shorter stages are not judged. A stage that
+  crystallised is left out of the equation-of-state fit (:mod:`.volume`) and the next stage starts
+  from a fresh packing.
 * Cells below :data:`MIN_ATOMS_STRUCTURE` atoms are not judged (g(r) too noisy); g(r) uses 0.1 Å
   bins, smoothed over three bins. α of the first and second half of the
   window is kept, so a growing α (separation in progress) shows.
@@ -80,9 +82,10 @@ def mean_square_displacement(positions: np.ndarray, cell: np.ndarray | None = No
 def stage_is_liquid(positions: np.ndarray | None, volume_per_atom_A3: float, length_ps: float | None,
                     cell: np.ndarray | None = None, *, fractional: bool = False,
                     min_ps: float = STAGE_LIQUID_MIN_PS) -> bool | None:
-    """Did a volume-search stage stay liquid? MSD over the stage ≥ (½·d_nn)² (module docstring).
+    """Did a volume-search stage stay liquid? MSD over its last ``min_ps`` ps ≥ (½·d_nn)² (module docstring).
 
-    None (not judged) without positions or for a stage shorter than ``min_ps`` ps.
+    ``positions`` are the stage's frames, evenly spaced over ``length_ps``. None (not judged) without
+    positions or for a stage shorter than ``min_ps`` ps.
 
     >>> rng = np.random.default_rng(0)
     >>> walk = np.cumsum(rng.normal(0, 0.1, (1000, 50, 3)), axis=0)        # diffusing: MSD ≈ 30 Å²
@@ -92,7 +95,8 @@ def stage_is_liquid(positions: np.ndarray | None, volume_per_atom_A3: float, len
     """
     if positions is None or len(positions) < 2 or not length_ps or length_ps < min_ps:
         return None
-    msd = mean_square_displacement(positions, cell, fractional=fractional)
+    frames = max(int(math.ceil(len(positions) * min_ps / length_ps)), 2)
+    msd = mean_square_displacement(np.asarray(positions)[-frames:], cell, fractional=fractional)
     return bool(msd >= (0.5 * nearest_neighbour_distance(volume_per_atom_A3)) ** 2)
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import sys
 
+from mixcalphad.aimd.settings import CALCULATORS
+
 
 def _cli():
     """The shared CLI helpers (``mixcalphad.cli.common``), imported lazily."""
@@ -217,8 +219,9 @@ def register(subparsers) -> None:
         "md", help="ΔH_mix by local MD with an ASE calculator (EMT, CHGNet, SevenNet)")))
     md.add_argument("a", help="first element")
     md.add_argument("b", help="second element")
-    md.add_argument("--calculator", choices=("emt", "chgnet", "sevennet"), default="emt",
-                    help="emt (a pipeline stand-in) or a universal MLIP, kind mlip: chgnet, sevennet")
+    md.add_argument("--calculator", choices=CALCULATORS, default="emt",
+                    help="emt (a pipeline stand-in; asap3: the same EMT, ~100× faster, 'pip install asap3') or a "
+                         "universal MLIP, kind mlip: chgnet, sevennet")
     md.add_argument("--model", default=None,
                     help="MLIP model (chgnet: 0.3.0, 0.2.0, r2scan; sevennet: 7net-0, 7net-l3i5)")
     md.add_argument("--ps", type=float, default=10.0, help="production length per run, ps (default 10)")
