@@ -2,7 +2,7 @@
 H(p = 0), flags; checks that ΔH_mix is H_alloy − x_Cu H_Cu − x_Ni H_Ni of the three runs and that each
 run's pressure includes the kinetic term. A short run by default (about half a minute on 2 cores), flagged
 as such; pass ``--ps 15`` for a meaningful number (see benchmarks/aimd_local.py and
-benchmarks/aimd_seed_spread.py: seed to seed, the 1.5 ps default moves by about 3 kJ/mol).
+benchmarks/aimd_seed_spread.py: seed to seed, the 1.5 ps default moves by about 5 kJ/mol).
 
 Run: ``python examples/aimd_local_cuni.py [--ps 1.5] [--atoms 32]``
 """

@@ -32,13 +32,13 @@ def test_short_emt_cu_ni_run_end_to_end(cuni):
     assert m.HM_MIX_J == pytest.approx((h0["alloy"][0] - (h0["pure_a"][0] + h0["pure_b"][0]) / 2) * ev, rel=1e-12)
     assert m.sigma_J == pytest.approx(np.sqrt(h0["alloy"][1]**2 + (h0["pure_a"][1]**2 + h0["pure_b"][1]**2) / 4) * ev,
                                       rel=1e-12)
-    # 0.36 ps of 32 atoms cannot resolve EMT's +1.8 kJ/mol (the slow test below does): over seeds 0–29
-    # ΔH_mix spreads with sd 3.8 kJ/mol about +1.2 (range −6.2 … +9.5; benchmarks/aimd_seed_spread.py), and
-    # the reported σ (0.4–1.7 kJ/mol) is 3.5 times too small, as the "short" flags say. What it can check is
+    # 0.36 ps of 32 atoms cannot resolve EMT's +1.8 kJ/mol (benchmarks/aimd_local.py does): over seeds 0–29
+    # ΔH_mix spreads with sd 5.9 kJ/mol about +1.3 (range −11.7 … +11.6; benchmarks/aimd_seed_spread.py), and
+    # the reported σ (0.6–2.0 kJ/mol) is 7 times too small, as the "short" flags say. What it can check is
     # the seeded result: seed 1 gives −262.3 ± 892.4 J/mol with the equation-of-state volume search and
     # ASAP's EMT cutoff (−649.6 ± 1422.2 with ASE's default cutoff; −254.0 ± 1386.7 with the earlier
-    # local-line search), unchanged with numpy's AVX-512/AVX2 loops and OpenBLAS's Haswell/Nehalem kernels
-    # switched off (NPY_DISABLE_CPU_FEATURES, OPENBLAS_CORETYPE)
+    # local-line search, which was unchanged with numpy's AVX-512/AVX2 loops and OpenBLAS's Haswell/Nehalem
+    # kernels switched off: NPY_DISABLE_CPU_FEATURES, OPENBLAS_CORETYPE)
     assert m.HM_MIX_J == pytest.approx(-262.30, abs=1.0) and m.sigma_J == pytest.approx(892.35, abs=1.0)
     assert "indistinguishable_from_zero" in m.flags                        # |ΔH| < 2σ
     for role, run in res.runs.items():
