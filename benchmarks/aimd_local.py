@@ -23,7 +23,9 @@ systems (``--systems`` for a subset), in small cells and short runs — *screeni
 the paper's AIMD values: Spearman ρ and Kendall τ with bootstrap intervals, RMSE and the fraction of
 the AIMD top-10 an MLIP pre-screen would keep, each beside what a user has without AIMD (the model
 trained without any AIMD value, and Miedema), and as an acquisition pre-screen: of the 10 systems where
-AIMD moved the model most, how many an MLIP's own disagreement with the model would have kept. Systems run in groups sharing the refractory pure run,
+AIMD moved the model most, how many an MLIP's own disagreement with the model would have kept; and as
+a feature: whether the MLIP value, as a second input beside the model, lowers the leave-one-system-out
+error of a linear correction. Systems run in groups sharing the refractory pure run,
 serially (torch is not fork-safe; run two calculators as two processes), and each group's rows are
 appended to ``aimd_mlip_cache.csv`` at once, so an interrupted run resumes where it stopped:
 ``python benchmarks/aimd_local.py --mlip --atoms 16 --ps 0.45 --stage-ps 0.15 --max-stages 3``
@@ -146,6 +148,21 @@ def surprise_kept(ours: np.ndarray, ref: np.ndarray, model: np.ndarray, picks: i
     return {"kept": kept, "spearman": float(spearmanr(truth, guess).statistic)}
 
 
+def feature_gain(ours: np.ndarray, ref: np.ndarray, model: np.ndarray) -> tuple[float, float]:
+    """The MLIP as a feature: leave-one-system-out RMSE (kJ/mol) of a linear correction of the model
+    without AIMD, AIMD ≈ a + b·model, and of the same with the MLIP value as a second input."""
+    def loo_rmse(X: np.ndarray) -> float:
+        X = np.column_stack([np.ones(len(ref)), X])
+        errors = []
+        for i in range(len(ref)):
+            keep = np.arange(len(ref)) != i
+            coef = np.linalg.lstsq(X[keep], ref[keep], rcond=None)[0]
+            errors.append(X[i] @ coef - ref[i])
+        return float(np.sqrt(np.mean(np.square(errors))))
+
+    return loo_rmse(model[:, None]), loo_rmse(np.column_stack([model, ours]))
+
+
 def rank_statistics(ours: np.ndarray, ref: np.ndarray, n_boot: int = 2000, seed: int = 0) -> dict:
     """Spearman ρ, Kendall τ and RMSE (kJ/mol) with 95 % intervals from bootstrap resamples of systems,
     and the fraction of the AIMD top-10 (most negative ΔH_mix) kept by an MLIP pre-screen that keeps its
@@ -205,10 +222,13 @@ def mlip_table(args) -> None:
               f"[{st['rmse'][1]:.1f}, {st['rmse'][2]:.1f}] | {kept} |")
     sk = surprise_kept(ours, ref, model)
     print(f"\nas an acquisition pre-screen: of the 10 systems where AIMD moved the model (without AIMD) most, "
-          f"|AIMD − model|, an {label} pre-screen keeping its own largest |{label} − model| keeps "
+          f"|AIMD − model|, a {label} pre-screen keeping its own largest |{label} − model| keeps "
           + ", ".join(f"{v:.0%} with {k}" for k, v in sk["kept"].items())
           + f" (random: {10 / len(ours):.0%} / {15 / len(ours):.0%}); Spearman ρ of the two surprises "
           f"{sk['spearman']:+.2f}")
+    alone, both = feature_gain(ours, ref, model)
+    print(f"as a feature: leave-one-system-out RMSE of AIMD ≈ a + b·model {alone:.1f} kJ/mol, with {label} as a second "
+          f"input {both:.1f} kJ/mol")
 
 
 def build_parser() -> argparse.ArgumentParser:
