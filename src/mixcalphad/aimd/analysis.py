@@ -25,7 +25,7 @@ from mixcalphad.errors import AIMDParseError
 from mixcalphad.aimd.protocol import PROTOCOL
 from mixcalphad.aimd.settings import KBAR_PER_EV_A3, check_positive
 from mixcalphad.aimd.statistics import series_stats
-from mixcalphad.aimd.structure import (mean_square_displacement, nearest_neighbour_distance, stage_is_liquid,
+from mixcalphad.aimd.structure import (liquid_msd_min_A2, mean_square_displacement, stage_is_liquid,
                                        structure_check)
 from mixcalphad.aimd.volume import VolumeFit, VolumePoint, acceptance_limits
 
@@ -355,8 +355,7 @@ def analyze_series(series: ProductionSeries, settings, *, volume_fit: VolumeFit 
         if T_K and abs(T_mean - T_K) > 3 * ts.sem + limits.T_tolerance * T_K:
             flag("temperature_off", f"{label}: mean temperature {T_mean:.0f} ± {ts.sem:.0f} K differs from "
                                     f"the thermostat's {T_K:.0f} K by more than 3 SEM + {limits.T_tolerance:.0%}")
-    d_nn = nearest_neighbour_distance(v_atom)
-    msd_min = float(limits.min_msd_A2) if limits.min_msd_A2 is not None else (0.5 * d_nn) ** 2
+    msd_min = float(limits.min_msd_A2) if limits.min_msd_A2 is not None else liquid_msd_min_A2(v_atom)
     msd = liquid = structure = None
     positions, cell, fractional = series.positions, series.cell, series.fractional
     if positions is not None and len(positions) > hs.t0 + 1:

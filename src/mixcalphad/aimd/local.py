@@ -103,7 +103,8 @@ def _point(label: str, volume: float, n_atoms: int, seg: dict, dt_ps: float) -> 
 def _fresh_liquid(comp: Mapping[str, int], volume_A3: float, settings: LocalSettings, rng, calc,
                   pre_steps: int):
     """A random packing at ``volume_A3`` (Å³), thermalised at T and relaxed by ``pre_steps`` Langevin steps
-    at a third of the time step: the start of a run, and of the stage after one that crystallised."""
+    at a third of the time step, and its NVT integrator: the start of a run, and of the stage (or the
+    production) after a stage that crystallised. Returns (atoms, dynamics)."""
     from ase import units
     from ase.md.langevin import Langevin
 
@@ -115,7 +116,7 @@ def _fresh_liquid(comp: Mapping[str, int], volume_A3: float, settings: LocalSett
     if pre_steps:
         Langevin(atoms, settings.timestep_fs / 3 * units.fs, temperature_K=settings.T_K,
                  friction=1.0 / (20 * units.fs), fixcm=False, rng=rng).run(pre_steps)
-    return atoms
+    return atoms, make_dynamics(atoms, settings, rng)
 
 
 def _fallback_volume(fit: VolumeFit, clip: float = PROTOCOL["volume_clip"]) -> float:
@@ -206,9 +207,8 @@ def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, pro
                                 / settings.timestep_fs)), 10)
     if pre_steps is None:
         pre_steps = min(50, stage_steps)
-    atoms = _fresh_liquid(comp, v0, settings, rng, calc, pre_steps)
+    atoms, dyn = _fresh_liquid(comp, v0, settings, rng, calc, pre_steps)
     steps = pre_steps
-    dyn = make_dynamics(atoms, settings, rng)
     points: list[VolumePoint] = []
     accept = limits.volume_search()
     volumes = [v0 * s for s in volume_scales]
@@ -218,9 +218,8 @@ def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, pro
         if points and points[-1].liquid is False:
             log.info("%s: stage %s crystallised; the next stage starts from a fresh packing",
                      composition_label(comp.items()), points[-1].label)
-            atoms = _fresh_liquid(comp, volume, settings, rng, calc, pre_steps)
+            atoms, dyn = _fresh_liquid(comp, volume, settings, rng, calc, pre_steps)
             steps += pre_steps
-            dyn = make_dynamics(atoms, settings, rng)
         atoms.set_cell(atoms.cell * (volume / atoms.get_volume()) ** (1 / 3), scale_atoms=True)
         seg = run_segment(atoms, dyn, stage_steps, positions=True, every=sample_every)
         steps += stage_steps
@@ -251,9 +250,8 @@ def simulate_run(composition: Mapping[str, int], settings: LocalSettings, *, pro
                     "stages; production at the fitted zero-pressure volume", composition_label(comp.items()),
                     accept["p_window_kbar"], accept["h0_bias_max_J"], len(points))
     if points[-1].liquid is False:
-        atoms = _fresh_liquid(comp, target, settings, rng, calc, pre_steps)
+        atoms, dyn = _fresh_liquid(comp, target, settings, rng, calc, pre_steps)
         steps += pre_steps
-        dyn = make_dynamics(atoms, settings, rng)
     atoms.set_cell(atoms.cell * (target / atoms.get_volume()) ** (1 / 3), scale_atoms=True)
     seg = run_segment(atoms, dyn, prod_steps, positions=True, every=sample_every)
     steps += prod_steps

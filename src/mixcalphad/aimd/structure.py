@@ -97,7 +97,12 @@ def stage_is_liquid(positions: np.ndarray | None, volume_per_atom_A3: float, len
         return None
     frames = max(int(math.ceil(len(positions) * min_ps / length_ps)), 2)
     msd = mean_square_displacement(np.asarray(positions)[-frames:], cell, fractional=fractional)
-    return bool(msd >= (0.5 * nearest_neighbour_distance(volume_per_atom_A3)) ** 2)
+    return bool(msd >= liquid_msd_min_A2(volume_per_atom_A3))
+
+
+def liquid_msd_min_A2(volume_per_atom_A3: float) -> float:
+    """The MSD a liquid exceeds, (½·d_nn)², Å² (module docstring)."""
+    return (0.5 * nearest_neighbour_distance(volume_per_atom_A3)) ** 2
 
 
 def nearest_neighbour_distance(volume_per_atom_A3: float) -> float:
